@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Stream Anomaly Monitor: run anomaly detectors over a stream, headless or in a window.
+
+Usage (see ``python main.py -h``):
+  python main.py                    open the window (no run loaded)
+  python main.py -c CONFIG -f       headless run over the config's file_name
+  python main.py -c CONFIG          headless run over the config's Kafka topics
+  python main.py --gui -c CONFIG    open the window with CONFIG loaded
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from pipeline.paths import CONFIG_DIR, DEFAULT_LOG_DIR
+
+EXIT_USAGE = 2
+
+DESCRIPTION = """\
+Watch a stream (a Kafka topic or a file), run the configured anomaly detectors on every sample and
+send the results to the configured outputs.
+
+With no flags the desktop window opens. With -c the run is headless, like the original CLI:
+-c names a JSON config in configuration/ (sub-folders allowed, ".json" optional; an existing path
+works too) and the run reads the config's Kafka topics, or with -f the file named by its file_name.
+"""
+
+EPILOG = """\
+exit status: 0 finished, 1 error (the reason is printed), 2 usage or configuration error,
+130/143 stopped by SIGINT/SIGTERM (outputs are flushed first).
+
+examples:
+  python main.py -c default.json -f
+  python main.py -c border_check.json -f --summary-json log/summary.json
+"""
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="main.py", description=DESCRIPTION, epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-c", "--config", metavar="CONFIG",
+                        help=f"config file: a name under {CONFIG_DIR} or a path")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("-f", "--file", action="store_true",
+                        help="read the file named by the config's file_name instead of Kafka")
+    source.add_argument("-fk", "--filekafka", action="store_true",
+                        help="read the config's file first (warm-up), then its Kafka topics")
+    parser.add_argument("--gui", action="store_true",
+                        help="open the window with CONFIG loaded (and started)")
+    parser.add_argument("--log-dir", type=Path, default=DEFAULT_LOG_DIR, metavar="DIR",
+                        help="folder for relative output files and dead letters (default: %(default)s)")
+    parser.add_argument("--batch-size", type=int, default=65536, metavar="N",
+                        help="samples per engine batch (default: %(default)s)")
+    parser.add_argument("--progress", dest="progress", action="store_true", default=None,
+                        help="always show the progress line (default: only on a terminal)")
+    parser.add_argument("--no-progress", dest="progress", action="store_false",
+                        help="never show the progress line")
+    parser.add_argument("--summary-json", type=Path, metavar="FILE",
+                        help="also write the end-of-run summary to FILE as JSON")
+    parser.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
+    args = parser.parse_args(argv)
+    if args.batch_size < 1:
+        parser.error("--batch-size must be at least 1")
+    if (args.file or args.filekafka) and not args.config:
+        parser.error("-f/-fk need -c CONFIG")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        datefmt="%Y-%m-%d %H:%M:%S")
+    if args.gui or not args.config:
+        print("error: the window is not built yet; run headless with -c CONFIG -f", file=sys.stderr)
+        return EXIT_USAGE
+    if not args.file:
+        print("error: Kafka input is not built yet; read the config's file with -f", file=sys.stderr)
+        return EXIT_USAGE
+
+    from pipeline.config import ConfigError, load_config
+    from pipeline.run import run_headless
+
+    try:
+        config = load_config(args.config)
+        return run_headless(config, log_dir=args.log_dir, batch_size=args.batch_size,
+                            progress=args.progress, summary_json=args.summary_json)
+    except ConfigError as err:
+        for problem in err.problems[1:]:
+            logging.getLogger("config").error("%s", problem)
+        print(f"error: {err.one_line()}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

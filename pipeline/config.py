@@ -1,0 +1,431 @@
+"""Configuration: JSON -> validated, frozen objects, before anything starts.
+
+Reads the original project's format (see ``docs/CONFIG.md`` and the README): single-algorithm and
+list forms, names with or without ``()``, the original aliases, ``output``/``output_conf``,
+``visualization``/``visualization_conf``, Kafka keys and ``value_deserializer`` strings. Nothing is
+evaluated. Every problem is reported with its key path, the bad value and what was expected, e.g.
+``anomaly_detection_conf[0].UL: expected a number, got "4a"``; all problems are collected before
+the error is raised.
+"""
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping, get_type_hints
+
+from pydantic import ConfigDict, ValidationError, create_model
+
+from pipeline.detectors import DETECTORS
+from pipeline.detectors.base import ParameterError
+from pipeline.outputs import OUTPUTS
+from pipeline.paths import CONFIG_DIR, PROJECT_ROOT
+from pipeline.registry import Registry, UnknownComponentError
+from pipeline.timefilter import TimeFilterSyntaxError, TimeOfDayFilter, parse_time_filter
+from pipeline.views import VIEWS
+
+log = logging.getLogger(__name__)
+
+KAFKA_KEYS = ("bootstrap_servers", "auto_offset_reset", "enable_auto_commit", "group_id",
+              "value_deserializer", "topics")
+TOP_LEVEL_KEYS = ("anomaly_detection_alg", "anomaly_detection_conf", "file_name", "filtering",
+                  *KAFKA_KEYS)
+
+#: Keys every algorithm configuration may carry, whatever the algorithm.
+COMMON_KEYS = ("input_vector_size", "output", "output_conf", "visualization", "visualization_conf",
+               "filtering")
+
+#: Feature construction and normalization keys of the original (spec 4); not implemented yet, so a
+#: config that uses them with a non-empty value is refused rather than silently run without them.
+NOT_YET_KEYS = ("averages", "periodic_averages", "shifts", "time_features", "time_average_shifts",
+                "max_memory", "use_cols", "normalization", "normalization_conf")
+
+#: Keys that some algorithm of the original project read. In the configuration of a detector that
+#: does not use them they are ignored with a warning (the original ignored them too); any other
+#: unknown key is an error, since it is most likely a typo.
+UPSTREAM_ALGORITHM_KEYS = frozenset({
+    "UL", "LL", "N", "X", "warning_stages", "mode", "filter_order", "cutoff_frequency", "n_sigmas",
+    "W", "K", "period1", "period2", "decay", "averaging", "percentile", "window", "start_on",
+    "period", "num_trees", "tree_size", "threshold", "eps", "min_samples", "treshold",
+    "confidence_norm", "train_conf", "train_data", "load_model_from", "retrain_interval",
+    "samples_for_retrain", "retrain_file", "anomaly_detection_alg", "anomaly_detection_conf",
+    "status_determiner", "status_determiner_conf", "shift", "percentile_range", "N_components",
+    "model_name", "buff_size", "history_file", "conf_name",
+})
+
+#: The deserializer texts the original configs used; all mean "UTF-8 JSON".
+JSON_DESERIALIZER = re.compile(
+    r"^\s*lambda\s+(\w+)\s*:\s*(?:json\.)?loads\s*\(\s*\1\s*\.\s*decode\s*\(\s*(['\"])utf-?8\2\s*\)\s*\)\s*$",
+    re.IGNORECASE)
+
+
+class ConfigError(ValueError):
+    """One or more configuration problems, each naming the key path, the value and the fix."""
+
+    def __init__(self, problems: list[str] | str):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
+
+    def one_line(self) -> str:
+        more = len(self.problems) - 1
+        return self.problems[0] + (f" (and {more} more problem{'s' * (more > 1)})" if more else "")
+
+
+def show(value: Any) -> str:
+    """A config value as the user wrote it (JSON)."""
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+@dataclass(frozen=True)
+class ComponentConfig:
+    """A component chosen by name, with its validated constructor arguments."""
+
+    name: str
+    params: Mapping[str, Any]
+    path: str
+
+    def build(self, registry: Registry):
+        return registry.resolve(self.name)(**self.params)
+
+
+@dataclass(frozen=True)
+class DetectorConfig:
+    """One entry of ``anomaly_detection_alg`` with its ``anomaly_detection_conf``."""
+
+    index: int
+    detector: ComponentConfig
+    input_vector_size: int
+    outputs: tuple[ComponentConfig, ...]
+    visualizations: tuple[ComponentConfig, ...]
+    time_filters: tuple[TimeOfDayFilter, ...] = ()
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def algorithm(self) -> str:
+        return self.detector.name
+
+
+@dataclass(frozen=True)
+class KafkaConfig:
+    """The Kafka keys of the original format (used by the Kafka consumer)."""
+
+    bootstrap_servers: tuple[str, ...]
+    topics: tuple[str, ...]
+    group_id: str | None
+    auto_offset_reset: str
+    enable_auto_commit: bool
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A whole validated configuration file."""
+
+    source: Path
+    detectors: tuple[DetectorConfig, ...]
+    file_name: Path | None
+    kafka: KafkaConfig | None
+    raw: Mapping[str, Any]
+
+    @property
+    def name(self) -> str:
+        return self.source.stem
+
+
+# -- resolving names ------------------------------------------------------------------------------
+
+def resolve_config_path(name: str | Path) -> Path:
+    """``-c NAME``: a file in ``configuration/`` (sub-folders allowed, ``.json`` optional), else
+    an existing path. Raises ConfigError naming every place tried."""
+    tried = []
+    for candidate in (CONFIG_DIR / name, CONFIG_DIR / f"{name}.json", Path(name), Path(f"{name}.json")):
+        tried.append(str(candidate))
+        if candidate.is_file():
+            return candidate.resolve()
+    raise ConfigError(f"config {str(name)!r} not found; tried {', '.join(dict.fromkeys(tried))}")
+
+
+def resolve_data_path(name: str, config_path: Path) -> Path | None:
+    """A data file named in a config: absolute, or relative to the project root, the config's
+    folder or the current directory (first that exists)."""
+    path = Path(name)
+    if path.is_absolute():
+        return path if path.is_file() else None
+    for base in (PROJECT_ROOT, config_path.parent, Path.cwd()):
+        if (base / path).is_file():
+            return (base / path).resolve()
+    return None
+
+
+# -- parameter validation -------------------------------------------------------------------------
+
+_models: dict[type, type] = {}
+
+
+def parameter_model(cls: type):
+    """A strict pydantic model of ``cls.__init__``'s annotated parameters (cached)."""
+    if cls not in _models:
+        hints = get_type_hints(cls.__init__, include_extras=True)
+        fields = {}
+        for name, param in inspect.signature(cls.__init__).parameters.items():
+            if name == "self":
+                continue
+            default = ... if param.default is inspect.Parameter.empty else param.default
+            fields[name] = (hints.get(name, Any), default)
+        _models[cls] = create_model(f"{cls.__name__}Parameters",
+                                    __config__=ConfigDict(extra="forbid", strict=True), **fields)
+    return _models[cls]
+
+
+_EXPECTED = {
+    "float_type": "a number", "float_parsing": "a number", "int_type": "an integer",
+    "int_from_float": "an integer", "int_parsing": "an integer", "bool_type": "true or false",
+    "string_type": "a string", "list_type": "a list", "dict_type": "an object",
+    "finite_number": "a finite number",
+}
+
+
+def describe_validation_error(err: dict, path: str) -> str:
+    loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"])
+    where = f"{path}{loc}"
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    if kind == "missing":
+        return f"{where}: required key is missing"
+    if kind == "extra_forbidden":
+        return f"{where}: unknown key (value {show(err['input'])})"
+    if kind in _EXPECTED:
+        expected = _EXPECTED[kind]
+    elif kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        sign = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<",
+                "less_than_equal": "<="}[kind]
+        expected = f"a number {sign} {next(iter(ctx.values()))}"
+    elif kind == "literal_error":
+        expected = f"one of {ctx.get('expected')}"
+    elif kind in ("too_short", "too_long", "string_too_short"):
+        expected = err["msg"].replace("Value should have", "a value with").replace("String should have", "a string with")
+    else:
+        expected = err["msg"][0].lower() + err["msg"][1:]
+    return f"{where}: expected {expected}, got {show(err['input'])}"
+
+
+def validate_component(registry: Registry, name: Any, conf: Any, name_path: str, conf_path: str,
+                       ignorable: frozenset = frozenset()) -> tuple[ComponentConfig | None, list[str]]:
+    """Resolve ``name`` in ``registry`` and validate ``conf`` against the class's constructor.
+
+    Keys in ``ignorable`` that the class does not take are dropped with a warning."""
+    try:
+        canonical = registry.canonical_name(name)
+    except UnknownComponentError as err:
+        return None, [f"{name_path}: {err}"]
+    if conf is None:
+        conf = {}
+    if not isinstance(conf, dict):
+        return None, [f"{conf_path}: expected an object, got {show(conf)}"]
+    cls = registry.classes[canonical]
+    model = parameter_model(cls)
+    accepted = set(model.model_fields)
+    params = {}
+    for key, value in conf.items():
+        if key in accepted:
+            params[key] = value
+        elif key in ignorable:
+            log.warning("%s.%s is not used by %s; ignored", conf_path, key, canonical)
+        else:
+            params[key] = value  # let the model report it as unknown
+    try:
+        validated = model.model_validate(params)
+    except ValidationError as err:
+        return None, [describe_validation_error(e, conf_path) for e in err.errors()]
+    kwargs = {k: getattr(validated, k) for k in model.model_fields}
+    try:
+        cls(**kwargs)  # constructors do no I/O; this checks relations between parameters
+    except ParameterError as err:
+        return None, [f"{conf_path}.{err.key}: expected {err.expected}, got {show(err.value)}"]
+    return ComponentConfig(canonical, MappingProxyType(kwargs), conf_path), []
+
+
+# -- the file as a whole --------------------------------------------------------------------------
+
+def as_list(value: Any) -> list:
+    """The original accepted a single item or a list of items in several places."""
+    return value if isinstance(value, list) else [value]
+
+
+def load_config(name: str | Path) -> RunConfig:
+    """Find, read and validate a config file (see ``resolve_config_path``)."""
+    path = resolve_config_path(name)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: cannot read: {err}") from None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ConfigError(f"{path}: invalid JSON at line {err.lineno} column {err.colno}: {err.msg}") from None
+    return parse_config(raw, path)
+
+
+def parse_config(raw: Any, source: Path) -> RunConfig:
+    """Validate a parsed config document; raises ConfigError listing every problem."""
+    problems: list[str] = []
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source.name}: expected a JSON object at the top level, got {show(raw)}")
+    for key in raw:
+        if key not in TOP_LEVEL_KEYS:
+            problems.append(f"{key}: unknown key; known: {', '.join(TOP_LEVEL_KEYS)}")
+
+    if "anomaly_detection_alg" not in raw:
+        problems.append("anomaly_detection_alg: required key is missing")
+        raise ConfigError(problems)
+    algorithms = as_list(raw["anomaly_detection_alg"])
+    confs = as_list(raw.get("anomaly_detection_conf", {}))
+    if not algorithms:
+        problems.append("anomaly_detection_alg: expected at least one algorithm, got []")
+    if len(confs) != len(algorithms):
+        problems.append(f"anomaly_detection_conf: expected {len(algorithms)} entries (one per "
+                        f"anomaly_detection_alg), got {len(confs)}")
+        raise ConfigError(problems)
+
+    stream_filters = parse_stream_filters(raw.get("filtering"), len(algorithms), problems)
+    detectors = []
+    for i, (alg, conf) in enumerate(zip(algorithms, confs)):
+        det = parse_detector(i, alg, conf, stream_filters[i], problems)
+        if det is not None:
+            detectors.append(det)
+
+    file_name = None
+    if "file_name" in raw:
+        if not isinstance(raw["file_name"], str) or not raw["file_name"]:
+            problems.append(f"file_name: expected a file path, got {show(raw['file_name'])}")
+        else:
+            file_name = resolve_data_path(raw["file_name"], source)
+            if file_name is None:
+                problems.append(f"file_name: file {raw['file_name']!r} not found (relative names are "
+                                f"looked up in {PROJECT_ROOT}, the config's folder and the current folder)")
+    kafka = parse_kafka(raw, problems)
+    if problems:
+        raise ConfigError(problems)
+    return RunConfig(source=source, detectors=tuple(detectors), file_name=file_name, kafka=kafka,
+                     raw=MappingProxyType(raw))
+
+
+def parse_stream_filters(spec: Any, count: int, problems: list[str]) -> list[TimeOfDayFilter | None]:
+    """The top-level ``filtering`` list: one time-of-day filter (or "None") per algorithm."""
+    if spec is None:
+        return [None] * count
+    entries = as_list(spec)
+    if len(entries) != count:
+        problems.append(f"filtering: expected {count} entries (one per anomaly_detection_alg), got {len(entries)}")
+        return [None] * count
+    filters = []
+    for i, entry in enumerate(entries):
+        filters.append(parse_filter(entry, f"filtering[{i}]", problems))
+    return filters
+
+
+def parse_filter(entry: Any, path: str, problems: list[str]) -> TimeOfDayFilter | None:
+    try:
+        return parse_time_filter(entry)
+    except TimeFilterSyntaxError:
+        problems.append(f'{path}: expected "None" or "[[H, M, S], [H, M, S]]" (time of day, '
+                        f'tolerance), got {show(entry)}')
+        return None
+
+
+def parse_detector(index: int, alg: Any, conf: Any, stream_filter: TimeOfDayFilter | None,
+                   problems: list[str]) -> DetectorConfig | None:
+    path = f"anomaly_detection_conf[{index}]"
+    if not isinstance(conf, dict):
+        problems.append(f"{path}: expected an object, got {show(conf)}")
+        return None
+    before = len(problems)
+
+    size = conf.get("input_vector_size")
+    if "input_vector_size" not in conf:
+        problems.append(f"{path}.input_vector_size: required key is missing")
+    elif not isinstance(size, int) or isinstance(size, bool) or size < 1:
+        problems.append(f"{path}.input_vector_size: expected a whole number >= 1, got {show(size)}")
+
+    for key in NOT_YET_KEYS:
+        if key in conf and conf[key] not in (None, [], {}, 0, [0, 0], "None"):
+            problems.append(f"{path}.{key}: feature construction and normalization are not "
+                            f"implemented yet (issue #5); remove the key, got {show(conf[key])}")
+
+    filters = [f for f in (stream_filter, parse_filter(conf.get("filtering"), f"{path}.filtering", problems)) if f]
+
+    outputs = parse_components(OUTPUTS, conf, "output", "output_conf", path, problems)
+    if "output" not in conf:
+        log.info("%s has no output; results go to listeners only", path)
+    views = parse_components(VIEWS, conf, "visualization", "visualization_conf", path, problems)
+
+    params = {k: v for k, v in conf.items() if k not in COMMON_KEYS and k not in NOT_YET_KEYS}
+    detector, errors = validate_component(
+        DETECTORS, alg, params, f"anomaly_detection_alg[{index}]", path,
+        ignorable=UPSTREAM_ALGORITHM_KEYS)
+    problems.extend(errors)
+    if len(problems) > before or detector is None:
+        return None
+    return DetectorConfig(index=index, detector=detector, input_vector_size=size,
+                          outputs=tuple(outputs), visualizations=tuple(views),
+                          time_filters=tuple(filters), raw=MappingProxyType(conf))
+
+
+def parse_components(registry: Registry, conf: dict, names_key: str, confs_key: str, path: str,
+                     problems: list[str]) -> list[ComponentConfig]:
+    """``output``/``output_conf`` or ``visualization``/``visualization_conf`` of one algorithm."""
+    if names_key not in conf:
+        if confs_key in conf and as_list(conf[confs_key]) not in ([], [{}]):
+            problems.append(f"{path}.{confs_key}: given without {names_key}")
+        return []
+    names = as_list(conf[names_key])
+    confs = as_list(conf.get(confs_key, [{}] * len(names)))
+    if len(confs) != len(names):
+        problems.append(f"{path}.{confs_key}: expected {len(names)} entries (one per {names_key}), got {len(confs)}")
+        return []
+    components = []
+    for i, (name, sub) in enumerate(zip(names, confs)):
+        sub_path = f"{path}.{confs_key}[{i}]" if isinstance(conf.get(confs_key), list) else f"{path}.{confs_key}"
+        name_path = f"{path}.{names_key}[{i}]" if isinstance(conf[names_key], list) else f"{path}.{names_key}"
+        component, errors = validate_component(registry, name, sub, name_path, sub_path)
+        problems.extend(errors)
+        if component is not None:
+            components.append(component)
+    return components
+
+
+def parse_kafka(raw: dict, problems: list[str]) -> KafkaConfig | None:
+    """The Kafka keys; None when the config has no ``topics``."""
+    if "topics" not in raw and "bootstrap_servers" not in raw:
+        return None
+    topics = as_list(raw.get("topics", []))
+    if not topics or not all(isinstance(t, str) and t for t in topics):
+        problems.append(f"topics: expected a list of topic names, got {show(raw.get('topics'))}")
+    servers = as_list(raw.get("bootstrap_servers", "localhost:9092"))
+    if not all(isinstance(s, str) and s for s in servers):
+        problems.append(f"bootstrap_servers: expected \"host:port\" or a list of them, got {show(raw.get('bootstrap_servers'))}")
+    group_id = raw.get("group_id")
+    if group_id is not None and not isinstance(group_id, str):
+        problems.append(f"group_id: expected a string, got {show(group_id)}")
+    reset = raw.get("auto_offset_reset", "latest")
+    if reset not in ("earliest", "latest"):
+        problems.append(f"auto_offset_reset: expected \"earliest\" or \"latest\", got {show(reset)}")
+    commit = raw.get("enable_auto_commit", True)
+    if isinstance(commit, str) and commit.strip().lower() in ("true", "false"):
+        commit = commit.strip().lower() == "true"
+    if not isinstance(commit, bool):
+        problems.append(f"enable_auto_commit: expected true, false, \"True\" or \"False\", got {show(raw.get('enable_auto_commit'))}")
+    deserializer = raw.get("value_deserializer")
+    if deserializer is not None and not (isinstance(deserializer, str) and JSON_DESERIALIZER.match(deserializer)):
+        problems.append("value_deserializer: expected the JSON deserializer text "
+                        "\"lambda x: loads(x.decode('utf-8'))\" (it is recognised, never evaluated), "
+                        f"got {show(deserializer)}")
+    return KafkaConfig(bootstrap_servers=tuple(servers), topics=tuple(topics), group_id=group_id,
+                       auto_offset_reset=reset, enable_auto_commit=bool(commit))

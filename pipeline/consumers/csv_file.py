@@ -1,0 +1,215 @@
+"""CSV input, read in byte chunks of bounded size and parsed by pandas' C parser.
+
+Layout: a header row; a ``timestamp`` column; optional ``label`` / ``labelInfo`` columns (kept as
+labels, never features); every other column is a feature, in header order. A single feature column
+may instead hold the whole vector as text (``ftr_vector`` = ``"[0.1, 2]"``, the original's training
+file form).
+
+A chunk of clean numeric rows costs a few numpy operations. Rows that cannot be used (an empty
+line, a missing or non-numeric value, a non-finite value, a vector of the wrong length, a bad
+timestamp, too many or too few fields) are returned as RejectedRecords with their 1-based line
+number; the other rows of the chunk are still used.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+
+from pipeline.consumers.base import SourceError
+from pipeline.consumers.timestamps import parse_timestamp_texts, seconds_from_numbers
+from pipeline.records import RejectedRecord, SampleBatch
+
+CHUNK_BYTES = 4 << 20
+LABEL_COLUMNS = ("label", "labelInfo")
+
+
+class CsvReader:
+    """Iterates a CSV file as (SampleBatch, rejected rows) chunks.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    width : int
+        The expected feature vector length (``input_vector_size``).
+    """
+
+    def __init__(self, path: Path, width: int, chunk_bytes: int = CHUNK_BYTES):
+        self.path = Path(path)
+        self.width = width
+        self.chunk_bytes = chunk_bytes
+        self.bytes_read = 0
+        self.columns: list[str] = []
+
+    def _read_header(self, f) -> None:
+        line = f.readline()
+        self.bytes_read += len(line)
+        text = line.decode("utf-8-sig", errors="replace").strip()
+        if not text:
+            raise SourceError(f"{self.path}: empty file, expected a header row")
+        self.columns = [c.strip() for c in next(csv.reader([text]))]
+        if len(set(self.columns)) != len(self.columns):
+            raise SourceError(f"{self.path}: duplicate column names in header {self.columns}")
+        if "timestamp" not in self.columns:
+            raise SourceError(f"{self.path}: no 'timestamp' column in header {self.columns}")
+        self.features = [c for c in self.columns if c != "timestamp" and c not in LABEL_COLUMNS]
+        self.vector_text = len(self.features) == 1 and self.width != 1
+        if not self.features:
+            raise SourceError(f"{self.path}: no feature column in header {self.columns}")
+        if len(self.features) != self.width and not self.vector_text:
+            raise SourceError(
+                f"{self.path}: {len(self.features)} feature columns ({', '.join(self.features)}) but "
+                f"input_vector_size is {self.width}")
+
+    def chunks(self) -> Iterator[tuple[SampleBatch, list[RejectedRecord]]]:
+        with open(self.path, "rb") as f:
+            self._read_header(f)
+            line = 2
+            carry = b""
+            while True:
+                block = f.read(self.chunk_bytes)
+                self.bytes_read += len(block)
+                data = carry + block
+                if block:
+                    cut = data.rfind(b"\n")
+                    if cut < 0:
+                        carry = data
+                        continue
+                    data, carry = data[:cut + 1], data[cut + 1:]
+                if data:
+                    yield self._parse(data, line)
+                    line += data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+                if not block:
+                    return
+
+    # -- parsing one chunk ------------------------------------------------------------------------
+    def _parse(self, data: bytes, first_line: int):
+        n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+        rejected: list[RejectedRecord] = []
+        try:
+            frame = pd.read_csv(io.BytesIO(data), header=None, names=self.columns, skip_blank_lines=False,
+                                low_memory=False, encoding="utf-8", encoding_errors="replace")
+            if len(frame) != n_lines:
+                raise pd.errors.ParserError("row count differs from line count")
+            lines = np.arange(first_line, first_line + n_lines, dtype=np.int64)
+        except (pd.errors.ParserError, ValueError):
+            frame, lines, rejected = self._parse_slowly(data, first_line)
+        batch, bad = self._convert(frame, lines, data, first_line)
+        return batch, sorted(rejected + bad, key=lambda r: r.position)
+
+    def _parse_slowly(self, data: bytes, first_line: int):
+        """Field by field with the csv module: for chunks with rows of the wrong field count."""
+        rows, lines, rejected = [], [], []
+        texts = data.decode("utf-8", errors="replace").split("\n")
+        if texts and texts[-1] == "":
+            texts.pop()
+        for offset, text in enumerate(texts):
+            text = text.rstrip("\r")
+            fields = next(csv.reader([text]), [])
+            if len(fields) != len(self.columns) and text.strip():
+                rejected.append(RejectedRecord(self._where(first_line + offset), first_line + offset,
+                                               f"expected {len(self.columns)} fields, got {len(fields)}", text))
+                continue
+            rows.append(fields if text.strip() else [None] * len(self.columns))
+            lines.append(first_line + offset)
+        frame = pd.DataFrame(rows, columns=self.columns, dtype=object)
+        frame = frame.replace({"": None})
+        return frame, np.array(lines, dtype=np.int64), rejected
+
+    def _where(self, line: int) -> str:
+        return f"{self.path.name} line {line}"
+
+    def _convert(self, frame: pd.DataFrame, lines: np.ndarray, data: bytes, first_line: int):
+        n = len(frame)
+        reasons: dict[int, str] = {}
+
+        def flag(mask: np.ndarray, reason) -> None:
+            for i in np.flatnonzero(mask).tolist():
+                if i not in reasons:
+                    reasons[i] = reason(i) if callable(reason) else reason
+
+        flag(frame.isna().all(axis=1).to_numpy(), "empty line")
+        stamps, seconds = self._timestamps(frame["timestamp"])
+        column = frame["timestamp"]
+        flag(~np.isfinite(seconds), lambda i: f"timestamp: not a number or ISO 8601 time: {column.iloc[i]!r}"
+             if pd.notna(column.iloc[i]) else "timestamp: missing")
+        values = np.empty((n, self.width), dtype=np.float64)
+        if self.vector_text or (len(self.features) == 1 and frame[self.features[0]].dtype.kind not in "ifb"):
+            self._vector_column(frame[self.features[0]], values, flag)
+        else:
+            for j, name in enumerate(self.features):
+                values[:, j] = self._number_column(frame[name], name, flag)
+        labels = self._labels(frame)
+        if reasons:
+            keep = np.ones(n, dtype=bool)
+            keep[list(reasons)] = False
+            raw_lines = data.decode("utf-8", errors="replace").split("\n")
+            rejected = []
+            for i, reason in sorted(reasons.items()):
+                line = int(lines[i])
+                raw = raw_lines[line - first_line].rstrip("\r") if 0 <= line - first_line < len(raw_lines) else ""
+                fields = len(next(csv.reader([raw]), [])) if raw.strip() else 0
+                if raw.strip() and fields != len(self.columns):
+                    reason = f"expected {len(self.columns)} fields, got {fields}"
+                rejected.append(RejectedRecord(self._where(line), line, reason, raw))
+        else:
+            keep, rejected = slice(None), []
+        batch = SampleBatch(stamps[keep], seconds[keep], values[keep], lines[keep],
+                            None if labels is None else labels[keep], key=str(self.path))
+        return batch, rejected
+
+    @staticmethod
+    def _timestamps(column: pd.Series):
+        if column.dtype.kind in "if":
+            stamps = column.to_numpy(dtype=np.float64)
+            return stamps, seconds_from_numbers(stamps)
+        return parse_timestamp_texts(column.to_numpy(dtype=object))
+
+    @staticmethod
+    def _number_column(column: pd.Series, name: str, flag) -> np.ndarray:
+        if column.dtype.kind in "if":
+            x = column.to_numpy(dtype=np.float64)
+        elif column.dtype.kind == "b":
+            x = column.to_numpy(dtype=np.float64)
+        else:
+            x = np.array(pd.to_numeric(column, errors="coerce"), dtype=np.float64)
+        missing = column.isna().to_numpy()
+        flag(missing, f"{name}: missing value")
+        flag(np.isnan(x) & ~missing, lambda i: f"{name}: not a number: {column.iloc[i]!r}")
+        flag(np.isinf(x), lambda i: f"{name}: not finite: {column.iloc[i]!r}")
+        return x
+
+    def _vector_column(self, column: pd.Series, values: np.ndarray, flag) -> None:
+        """``"[0.1, 2]"`` texts (or plain numbers when the width is 1) -> rows of ``values``."""
+        name = column.name
+        text = column.astype("string").str.strip()
+        bracketed = (text.str.startswith("[") & text.str.endswith("]")).fillna(False).to_numpy(dtype=bool)
+        inner = text.where(~bracketed, text.str[1:-1])
+        parts = inner.str.split(",", expand=True)
+        counts = np.where(inner.str.strip().fillna("").to_numpy(dtype=object) == "", 0,
+                          inner.str.count(",").fillna(-1).to_numpy(dtype=np.float64) + 1)
+        missing = column.isna().to_numpy()
+        flag(missing, f"{name}: missing value")
+        flag(~bracketed & (self.width != 1), lambda i: f"{name}: expected a list of {self.width} numbers, "
+                                                       f"got {column.iloc[i]!r}")
+        flag(counts != self.width, lambda i: f"{name}: has {int(counts[i])} values, expected {self.width} "
+                                             f"(input_vector_size)")
+        values[:] = np.nan
+        for j in range(min(self.width, parts.shape[1])):
+            values[:, j] = np.array(pd.to_numeric(parts[j].str.strip(), errors="coerce"), dtype=np.float64)
+        flag(~np.isfinite(values).all(axis=1), lambda i: f"{name}: not a list of finite numbers: {column.iloc[i]!r}")
+
+    @staticmethod
+    def _labels(frame: pd.DataFrame) -> np.ndarray | None:
+        if "label" not in frame.columns:
+            return None
+        column = frame["label"]
+        if column.dtype.kind == "b":
+            return column.to_numpy(dtype=bool)
+        text = column.astype("string").str.strip().str.lower()
+        return text.isin(["true", "1", "1.0", "yes"]).fillna(False).to_numpy(dtype=bool)

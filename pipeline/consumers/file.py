@@ -1,0 +1,85 @@
+"""FileConsumer: replay a CSV, JSON or JSON Lines file as a stream (``-f``)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.consumers.base import Poll, Source, SourceError
+from pipeline.consumers.csv_file import CsvReader
+from pipeline.consumers.json_file import JsonLinesReader, JsonReader
+from pipeline.records import RejectedRecord, SampleBatch
+
+READERS = {".csv": CsvReader, ".json": JsonReader, ".jsonl": JsonLinesReader, ".ndjson": JsonLinesReader}
+
+
+def concat_batches(batches: list[SampleBatch]) -> SampleBatch:
+    if len(batches) == 1:
+        return batches[0]
+    labels = [b.labels for b in batches]
+    return SampleBatch(
+        timestamp=np.concatenate([b.timestamp for b in batches]),
+        time_s=np.concatenate([b.time_s for b in batches]),
+        values=np.concatenate([b.values for b in batches]),
+        position=np.concatenate([b.position for b in batches]),
+        labels=None if any(lab is None for lab in labels) else np.concatenate(labels),
+        key=batches[0].key,
+    )
+
+
+class FileConsumer(Source):
+    """Reads a file chunk by chunk; the extension picks the format (.csv, .json, .jsonl).
+
+    Parameters
+    ----------
+    path : Path
+        The input file.
+    width : int
+        Feature vector length every sample must have (``input_vector_size``).
+    """
+
+    def __init__(self, path: Path, width: int):
+        self.path = Path(path)
+        self.width = width
+        suffix = self.path.suffix.lower()
+        if suffix not in READERS:
+            raise SourceError(f"{self.path}: unknown file type {suffix!r}; expected one of {', '.join(READERS)}")
+        self.reader = READERS[suffix](self.path, width)
+        self._chunks = None
+        self._pending: SampleBatch | None = None
+        self._total = None
+        self.finished = False
+
+    def open(self) -> None:
+        if not self.path.is_file():
+            raise SourceError(f"{self.path}: no such file")
+        self._total = self.path.stat().st_size
+        self._chunks = self.reader.chunks()
+
+    def poll(self, max_items: int, timeout_s: float = 0.1) -> Poll:
+        parts: list[SampleBatch] = []
+        rejected: list[RejectedRecord] = []
+        have = 0
+        while have < max_items and not self.finished:
+            if self._pending is None or len(self._pending) == 0:
+                try:
+                    self._pending, bad = next(self._chunks)
+                except StopIteration:
+                    self.finished = True
+                    break
+                rejected.extend(bad)
+                continue
+            take = min(max_items - have, len(self._pending))
+            parts.append(self._pending.take(slice(0, take)))
+            self._pending = self._pending.take(slice(take, None))
+            have += take
+        samples = concat_batches(parts) if parts else SampleBatch.empty(self.width, key=str(self.path))
+        return Poll(samples, rejected)
+
+    def progress(self) -> tuple[float, float | None]:
+        return float(self.reader.bytes_read), self._total
+
+    def close(self) -> None:
+        if self._chunks is not None:
+            self._chunks.close()
+            self._chunks = None

@@ -1,0 +1,83 @@
+"""Band classification: the warning/error decision shared by the limit-based detectors.
+
+A quantity ``q`` is placed in a band ``[LL, UL]`` by ``n = 2 (q - (UL + LL) / 2) / (UL - LL)``
+(LL maps to -1, UL to +1). ``|n| > 1`` is an error. Otherwise the sorted warning stages are
+walked in order: stage ``i`` matches when ``n > s_i`` (close to the upper limit) or ``n < -s_i``
+(close to the lower limit); the walk stops at the first stage that does not match, and the last
+matching stage gives the warning. No match is OK. This is the original project's rule, including
+its quirk that a stage <= 0 matches almost every sample.
+
+The anomaly score is ``|n| / (1 + |n|)``: 0 at the band's centre, 0.5 on a limit, approaching 1
+far outside; it ranks every sample without saturating.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from pipeline.records import OK_TEXT, UNDEFINED_TEXT, Status
+
+OK_IDX = 0
+UNDEFINED_IDX = 1
+ERROR_ABOVE_IDX = 2
+ERROR_BELOW_IDX = 3
+FIRST_WARNING_IDX = 4
+
+
+class Band:
+    """The status vocabulary and the vectorised classification for one detector.
+
+    Parameters
+    ----------
+    warning_stages : list of float
+        Stages in band units (1 = on a limit); sorted here, as the original did.
+    noun : str
+        The word in the status texts ("measurement", "EMA", ...).
+    """
+
+    def __init__(self, warning_stages, noun: str):
+        self.stages = np.array(sorted(float(s) for s in warning_stages), dtype=np.float64)
+        texts = [OK_TEXT, UNDEFINED_TEXT,
+                 f"Error: {noun} above upper limit", f"Error: {noun} below lower limit"]
+        codes = [Status.OK, Status.UNDEFINED, Status.ERROR, Status.ERROR]
+        for i in range(len(self.stages)):
+            texts += [f"Warning{i}: {noun} close to upper limit.",
+                      f"Warning{i}: {noun} close to lower limit."]
+            codes += [Status.WARNING, Status.WARNING]
+        self.status_texts: tuple[str, ...] = tuple(texts)
+        self.status_codes = np.array(codes, dtype=np.int8)
+
+    def normalised(self, q: np.ndarray, upper, lower) -> np.ndarray:
+        """Position of ``q`` in the band (LL -> -1, UL -> +1); limits may be arrays.
+
+        A band of zero width (UL == LL) puts the centre at 0 and everything else at +-inf.
+        """
+        q = np.asarray(q, dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            n = 2 * (q - (upper + lower) / 2) / (upper - lower)
+        degenerate = np.broadcast_to(np.asarray(upper == lower), n.shape)
+        if degenerate.any():
+            centre = np.broadcast_to((upper + lower) / 2, n.shape)
+            n = np.where(degenerate, np.where(q == centre, 0.0, np.copysign(np.inf, q - centre)), n)
+        return n
+
+    def classify(self, n: np.ndarray) -> np.ndarray:
+        """Status index (into ``status_texts``) of every normalised position ``n``."""
+        idx = np.full(n.shape, OK_IDX, dtype=np.int16)
+        alive = np.ones(n.shape, dtype=bool)
+        for i, stage in enumerate(self.stages):
+            above = n > stage
+            below = ~above & (n < -stage)
+            alive &= above | below
+            idx[alive & above] = FIRST_WARNING_IDX + 2 * i
+            idx[alive & below] = FIRST_WARNING_IDX + 2 * i + 1
+        idx[n > 1] = ERROR_ABOVE_IDX
+        idx[n < -1] = ERROR_BELOW_IDX
+        return idx
+
+    @staticmethod
+    def score(n: np.ndarray) -> np.ndarray:
+        """Anomaly score in [0, 1] from the normalised position (NaN -> 0)."""
+        a = np.abs(n)
+        with np.errstate(invalid="ignore"):
+            s = np.where(np.isinf(a), 1.0, a / (1.0 + a))
+        return np.nan_to_num(s, nan=0.0)

@@ -1,0 +1,62 @@
+"""The detector contract.
+
+A detector is a small class whose constructor arguments are its configuration parameters, each
+annotated with its type and a ``pydantic.Field`` description (the config validator and the GUI
+read them from the signature). ``update`` takes a batch of samples in stream order and, for each
+sample, first scores it against what was learnt so far and then learns it (prequential order).
+The result for a batch must not depend on how the stream was cut into batches.
+"""
+from __future__ import annotations
+
+import inspect
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import numpy as np
+
+from pipeline.records import DetectorOutput, SampleBatch
+
+
+class ParameterError(ValueError):
+    """A parameter value that passed type checks but makes no sense (names the key)."""
+
+    def __init__(self, key: str, value: Any, expected: str):
+        super().__init__(f"{key}: expected {expected}, got {value!r}")
+        self.key = key
+        self.value = value
+        self.expected = expected
+
+
+class Detector(ABC):
+    """Base class of every detector.
+
+    Class attributes
+    ----------------
+    name : str
+        The ``algorithm`` field of output records (the original project's name, e.g.
+        ``"border_check"``).
+    ignored_keys : frozenset of str
+        Keys that configs of the original project carried for this detector but that it never
+        used (accepted with a warning).
+    line_names : tuple of str
+        The plot lines ``update`` returns besides the value (``"EMA"``, ``"UL"``, ...).
+    """
+
+    name: ClassVar[str]
+    ignored_keys: ClassVar[frozenset[str]] = frozenset()
+    line_names: ClassVar[tuple[str, ...]] = ()
+
+    status_texts: tuple[str, ...]
+    status_codes: np.ndarray
+
+    @abstractmethod
+    def update(self, samples: SampleBatch) -> DetectorOutput:
+        """Score each sample, then learn it; return one entry per sample, in order."""
+
+    @classmethod
+    def parameter_names(cls) -> list[str]:
+        return [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+
+    def params(self) -> dict[str, Any]:
+        """The constructor arguments, as given: ``type(d)(**d.params())`` rebuilds ``d``."""
+        return {p: getattr(self, p) for p in self.parameter_names()}

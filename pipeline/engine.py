@@ -1,0 +1,207 @@
+"""The batch loop: source -> detectors -> outputs -> listeners, with a stop flag.
+
+Each turn polls up to ``batch_size`` samples, runs every detector over the whole batch (after its
+time-of-day filters), hands each detector's ``ResultBatch`` to that detector's outputs and then the
+whole turn to the listeners. Rejected input records go to the dead-letter sink and are counted.
+Outputs are flushed at least every ``flush_interval_s`` and at the end; the source's position is
+committed only after a flush, so that whatever was committed has durable results
+(at-least-once). The stop flag is checked between batches and while the source is idle; stopping
+flushes and commits what was processed.
+
+The engine never imports Qt: the GUI is one more listener.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from pipeline.consumers.base import Source
+from pipeline.dead_letter import DeadLetterSink
+from pipeline.detectors.base import Detector
+from pipeline.outputs.base import Output
+from pipeline.records import RejectedRecord, ResultBatch, SampleBatch, Status
+from pipeline.timefilter import TimeOfDayFilter
+
+log = logging.getLogger(__name__)
+
+STATUS_ORDER = (Status.OK, Status.WARNING, Status.ERROR, Status.UNDEFINED)
+LOGGED_REJECTIONS = 20
+
+
+class Listener(Protocol):
+    """Receives every processed batch (on the engine's thread; copy what you keep)."""
+
+    def on_results(self, samples: SampleBatch, results: Sequence[ResultBatch]) -> None: ...
+
+    def on_rejected(self, rejected: Sequence[RejectedRecord]) -> None: ...
+
+
+@dataclass
+class DetectorRun:
+    """One configured detector in a run: the detector, its filters and outputs, its counters."""
+
+    index: int
+    detector: Detector
+    outputs: list[Output] = field(default_factory=list)
+    time_filters: tuple[TimeOfDayFilter, ...] = ()
+    label: str = ""
+    status_counts: dict[int, int] = field(default_factory=lambda: {int(s): 0 for s in STATUS_ORDER})
+    filtered: int = 0
+
+    def __post_init__(self):
+        if not self.label:
+            self.label = f"{self.index}: {type(self.detector).__name__}"
+
+    def process(self, samples: SampleBatch) -> ResultBatch:
+        if self.time_filters:
+            keep = np.ones(len(samples), dtype=bool)
+            for f in self.time_filters:
+                keep &= f.keep(samples.time_s)
+            self.filtered += int(len(samples) - keep.sum())
+            samples = samples.take(keep)
+        out = self.detector.update(samples)
+        results = ResultBatch(
+            detector_index=self.index, algorithm=self.detector.name, samples=samples,
+            status_idx=out.status_idx, score=out.score, status_texts=self.detector.status_texts,
+            status_codes=self.detector.status_codes, lines=out.lines)
+        counts = np.bincount(out.status_idx, minlength=len(self.detector.status_texts))
+        for idx, count in enumerate(counts.tolist()):
+            if count:
+                self.status_counts[int(self.detector.status_codes[idx])] += count
+        for output in self.outputs:
+            output.write(results)
+        return results
+
+    def anomalies(self) -> int:
+        return self.status_counts[Status.WARNING] + self.status_counts[Status.ERROR]
+
+
+@dataclass
+class RunStats:
+    samples: int = 0
+    rejected: int = 0
+    batches: int = 0
+    started: float = field(default_factory=time.monotonic)
+    ended: float | None = None
+    stopped_early: bool = False
+
+    @property
+    def wall_s(self) -> float:
+        return (self.ended or time.monotonic()) - self.started
+
+    @property
+    def rate(self) -> float:
+        return self.samples / self.wall_s if self.wall_s > 0 else 0.0
+
+
+class Engine:
+    """Runs one source through detectors to outputs until the source ends or ``stop()``.
+
+    Parameters
+    ----------
+    source : Source
+        Already open; the caller opens and closes it.
+    detectors : list of DetectorRun
+    dead_letter : DeadLetterSink
+        Where rejected input records go.
+    listeners : sequence of Listener
+    batch_size : int
+        Maximum samples per turn.
+    flush_interval_s : float
+        Longest time results may sit unflushed in outputs.
+    """
+
+    def __init__(self, source: Source, detectors: list[DetectorRun], dead_letter: DeadLetterSink,
+                 listeners: Sequence[Listener] = (), batch_size: int = 65536,
+                 flush_interval_s: float = 1.0, poll_timeout_s: float = 0.1):
+        self.source = source
+        self.detectors = detectors
+        self.dead_letter = dead_letter
+        self.listeners = list(listeners)
+        self.batch_size = batch_size
+        self.flush_interval_s = flush_interval_s
+        self.poll_timeout_s = poll_timeout_s
+        self.stats = RunStats()
+        self._stop = threading.Event()
+        self._paused = threading.Event()
+
+    # -- control (thread-safe; signal handlers and the GUI call these) -------------------------
+    def stop(self) -> None:
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def pause(self) -> None:
+        self._paused.set()
+
+    def resume(self) -> None:
+        self._paused.clear()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused.is_set()
+
+    # -- the loop ------------------------------------------------------------------------------
+    def run(self) -> RunStats:
+        """Process until the source is finished or stop() is called; always flushes and commits
+        what was processed, even when an exception ends the run."""
+        last_flush = time.monotonic()
+        try:
+            while not self._stop.is_set():
+                if self._paused.is_set():
+                    self._stop.wait(self.poll_timeout_s)
+                    continue
+                if self.source.finished:
+                    break
+                self.step()
+                if time.monotonic() - last_flush >= self.flush_interval_s:
+                    self.flush_and_commit()
+                    last_flush = time.monotonic()
+            self.stats.stopped_early = self._stop.is_set() and not self.source.finished
+        finally:
+            self.stats.ended = time.monotonic()
+            self.flush_and_commit()
+        return self.stats
+
+    def step(self) -> int:
+        """One turn: poll, detect, write, notify. Returns the number of samples processed."""
+        poll = self.source.poll(self.batch_size, self.poll_timeout_s)
+        if poll.rejected:
+            self._reject(poll.rejected)
+        samples = poll.samples
+        if len(samples) == 0:
+            return 0
+        results = [run.process(samples) for run in self.detectors]
+        self.stats.samples += len(samples)
+        self.stats.batches += 1
+        for listener in self.listeners:
+            listener.on_results(samples, results)
+        return len(samples)
+
+    def _reject(self, rejected: list[RejectedRecord]) -> None:
+        before = self.stats.rejected
+        self.stats.rejected += len(rejected)
+        for record in rejected[:max(0, LOGGED_REJECTIONS - before)]:
+            log.warning("rejected %s", record.describe())
+        if before < LOGGED_REJECTIONS <= self.stats.rejected:
+            log.warning("further rejected records are only written to %s", self.dead_letter.describe())
+        self.dead_letter.write(rejected)
+        for listener in self.listeners:
+            on_rejected = getattr(listener, "on_rejected", None)
+            if on_rejected is not None:
+                on_rejected(rejected)
+
+    def flush_and_commit(self) -> None:
+        """Flush every output and the dead letters, then commit the source's position."""
+        for run in self.detectors:
+            for output in run.outputs:
+                output.flush()
+        self.dead_letter.flush()
+        self.source.commit()

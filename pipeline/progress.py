@@ -1,0 +1,37 @@
+"""A progress line on stderr for long headless runs (tqdm): samples, rate, anomalies so far."""
+from __future__ import annotations
+
+import sys
+from typing import Sequence
+
+from tqdm import tqdm
+
+from pipeline.records import ResultBatch, SampleBatch
+
+
+class ProgressLine:
+    """Engine listener that shows one updating line; appears after ``delay_s`` of running.
+
+    ``total_bytes`` makes it show the share of the input read (file runs)."""
+
+    def __init__(self, source, enabled: bool | None = None, delay_s: float = 1.0):
+        self.source = source
+        self.anomalies = 0
+        done, total = source.progress()
+        self.bar = tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr,
+                        disable=not enabled if enabled is not None else None, delay=delay_s,
+                        dynamic_ncols=True, mininterval=0.5, leave=True,
+                        bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}]{postfix}")
+        self.samples = 0
+
+    def on_results(self, samples: SampleBatch, results: Sequence[ResultBatch]) -> None:
+        self.samples += len(samples)
+        self.anomalies += sum(int(r.anomaly_mask().sum()) for r in results)
+        done, total = self.source.progress()
+        rate = self.samples / max(self.bar.format_dict["elapsed"], 1e-9)
+        self.bar.set_postfix_str(f"{self.samples:,} samples, {rate:,.0f}/s, {self.anomalies:,} anomalies",
+                                 refresh=False)
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        self.bar.close()

@@ -1,0 +1,161 @@
+"""The data that flows through the engine: sample batches, detector outputs and result batches.
+
+Everything is column-oriented (numpy arrays, one entry per sample) so that the hot path never
+touches Python objects per sample. Status texts are not stored per sample either: a detector owns
+a small vocabulary of texts and every result carries an index into it (``status_idx``); the
+numeric code of each text is fixed by the vocabulary too.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Mapping
+
+import numpy as np
+
+
+class Status(IntEnum):
+    """Status codes of the original project (and of every record we write)."""
+
+    ERROR = -1
+    WARNING = 0
+    OK = 1
+    UNDEFINED = 2
+
+
+UNDEFINED_TEXT = "Undefined"
+OK_TEXT = "OK"
+
+
+@dataclass(frozen=True)
+class SampleBatch:
+    """Up to N consecutive samples of one stream.
+
+    Attributes
+    ----------
+    timestamp : float64[n]
+        The timestamp as the input gave it (seconds or milliseconds since the epoch); written back
+        unchanged in output records. ISO 8601 input is converted to epoch seconds.
+    time_s : float64[n]
+        The same instant in seconds since the epoch (UTC), for time-of-day filters and plots.
+    values : float64[n, d]
+        The feature vectors.
+    position : int64[n]
+        Where each sample came from: the 1-based line of a CSV/JSON Lines file, the element index of
+        a JSON array, or a Kafka offset. Used in logs and dead letters.
+    labels : bool[n] or None
+        Ground truth when the input has a ``label`` column.
+    key : str
+        The stream key (file name, or Kafka topic and message key); detector state is per key.
+    """
+
+    timestamp: np.ndarray
+    time_s: np.ndarray
+    values: np.ndarray
+    position: np.ndarray
+    labels: np.ndarray | None = None
+    key: str = ""
+
+    def __len__(self) -> int:
+        return len(self.timestamp)
+
+    @property
+    def width(self) -> int:
+        return self.values.shape[1]
+
+    def take(self, selector: np.ndarray) -> "SampleBatch":
+        """The samples picked by a boolean mask or an index array, in order."""
+        return SampleBatch(
+            timestamp=self.timestamp[selector],
+            time_s=self.time_s[selector],
+            values=self.values[selector],
+            position=self.position[selector],
+            labels=None if self.labels is None else self.labels[selector],
+            key=self.key,
+        )
+
+    @staticmethod
+    def empty(width: int, key: str = "") -> "SampleBatch":
+        return SampleBatch(
+            timestamp=np.empty(0),
+            time_s=np.empty(0),
+            values=np.empty((0, width)),
+            position=np.empty(0, dtype=np.int64),
+            key=key,
+        )
+
+
+@dataclass(frozen=True)
+class RejectedRecord:
+    """An input record that could not be used: where it was, why, and its raw text.
+
+    ``location`` is human-readable (``"data.csv line 27"``, ``"data.json data[26]"``,
+    ``"topic/partition 0 offset 12"``); ``position`` is the number inside it.
+    """
+
+    location: str
+    position: int
+    reason: str
+    raw: str
+
+    def describe(self) -> str:
+        return f"{self.location}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class DetectorOutput:
+    """What a detector returns for n samples (in the order it was given them).
+
+    ``status_idx`` indexes the detector's ``status_texts``; ``score`` is in [0, 1] (0 normal,
+    1 most anomalous); ``lines`` are the detector's own plot lines (e.g. ``"EMA"``, ``"UL"``),
+    each float64[n], NaN where undefined.
+    """
+
+    status_idx: np.ndarray
+    score: np.ndarray
+    lines: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ResultBatch:
+    """The results of one detector on one batch: what outputs and listeners receive.
+
+    ``samples`` holds only the samples this detector judged (a time-of-day filter may have left
+    some out). ``status_codes`` and ``status_texts`` are the detector's vocabulary.
+    """
+
+    detector_index: int
+    algorithm: str
+    samples: SampleBatch
+    status_idx: np.ndarray
+    score: np.ndarray
+    status_texts: tuple[str, ...]
+    status_codes: np.ndarray
+    lines: Mapping[str, np.ndarray] = field(default_factory=dict)
+    suggested_value: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.status_idx)
+
+    @property
+    def status_code(self) -> np.ndarray:
+        """int8[n] status code of every sample."""
+        return self.status_codes[self.status_idx]
+
+    def anomaly_mask(self) -> np.ndarray:
+        """True where the status is a warning or an error."""
+        code = self.status_code
+        return (code == Status.ERROR) | (code == Status.WARNING)
+
+    def take(self, selector: np.ndarray) -> "ResultBatch":
+        return ResultBatch(
+            detector_index=self.detector_index,
+            algorithm=self.algorithm,
+            samples=self.samples.take(selector),
+            status_idx=self.status_idx[selector],
+            score=self.score[selector],
+            status_texts=self.status_texts,
+            status_codes=self.status_codes,
+            lines={name: line[selector] for name, line in self.lines.items()},
+            suggested_value=None if self.suggested_value is None else self.suggested_value[selector],
+        )

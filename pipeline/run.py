@@ -1,0 +1,159 @@
+"""Assembling a run from a validated config, and running it headless.
+
+``RunSetup`` builds the source, the detectors with their outputs and the dead-letter sink; the
+headless CLI and the GUI worker both use it, so both run the same engine code.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Sequence
+
+from pipeline.config import ConfigError, RunConfig
+from pipeline.consumers import FileConsumer, SourceError
+from pipeline.dead_letter import DeadLetterFile
+from pipeline.detectors import DETECTORS
+from pipeline.engine import DetectorRun, Engine, Listener
+from pipeline.outputs import OUTPUTS, RunContext
+from pipeline.paths import DEFAULT_LOG_DIR
+from pipeline.progress import ProgressLine
+from pipeline.summary import summary_dict, summary_text
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_ERROR, EXIT_SIGINT, EXIT_SIGTERM = 0, 1, 130, 143
+
+
+def stream_width(config: RunConfig) -> int:
+    """The vector length of a file run: every detector reads the same samples, so they must agree."""
+    first = config.detectors[0]
+    for det in config.detectors[1:]:
+        if det.input_vector_size != first.input_vector_size:
+            raise ConfigError(
+                f"anomaly_detection_conf[{det.index}].input_vector_size: expected "
+                f"{first.input_vector_size} like anomaly_detection_conf[{first.index}] (every "
+                f"detector reads the same file), got {det.input_vector_size}")
+    return first.input_vector_size
+
+
+class RunSetup:
+    """Everything one run needs, built from a config; ``open()``/``close()`` manage resources."""
+
+    def __init__(self, config: RunConfig, log_dir: Path = DEFAULT_LOG_DIR):
+        self.config = config
+        self.context = RunContext(log_dir=Path(log_dir), run_name=config.name)
+        self.runs = [
+            DetectorRun(index=dc.index, detector=dc.detector.build(DETECTORS),
+                        outputs=[o.build(OUTPUTS) for o in dc.outputs], time_filters=dc.time_filters,
+                        label=f"{dc.index}: {dc.algorithm}")
+            for dc in config.detectors]
+        if config.file_name is None:
+            raise ConfigError("file_name: required for a file run (-f), but the config has none")
+        self.source = FileConsumer(config.file_name, stream_width(config))
+        self.dead_letter = DeadLetterFile(self.context.log_dir / f"{config.name}.dead_letter.jsonl")
+        self._opened = False
+
+    def open(self) -> None:
+        self._opened = True
+        self.dead_letter.open()
+        for run in self.runs:
+            for output in run.outputs:
+                output.open(self.context)
+        self.source.open()
+
+    def engine(self, listeners: Sequence[Listener] = (), batch_size: int = 65536) -> Engine:
+        return Engine(self.source, self.runs, self.dead_letter, listeners=listeners, batch_size=batch_size)
+
+    def close(self) -> None:
+        """Close every output, the dead letters and the source; the first error is re-raised."""
+        if not self._opened:
+            return
+        self._opened = False
+        first_error = None
+        closers = [o.close for run in self.runs for o in run.outputs] + [self.dead_letter.close, self.source.close]
+        for close in closers:
+            try:
+                close()
+            except Exception as err:  # keep closing the others; report the first
+                log.error("while closing: %s", err)
+                first_error = first_error or err
+        if first_error is not None:
+            raise first_error
+
+    def __enter__(self):
+        self.open()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class StopOnSignals:
+    """SIGINT/SIGTERM set the engine's stop flag (a second SIGINT ends the process at once)."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.received: int | None = None
+        self._previous = {}
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.received is not None and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.received = signum
+        self.engine.stop()
+
+    def __exit__(self, *exc):
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def run_headless(config: RunConfig, log_dir: Path = DEFAULT_LOG_DIR, batch_size: int = 65536,
+                 progress: bool | None = None, summary_json: Path | None = None) -> int:
+    """Run a file config to the end (or to a signal); print the summary; return the exit code."""
+    error = None
+    setup = RunSetup(config, log_dir)
+    try:
+        setup.open()
+    except (SourceError, OSError, ValueError) as err:
+        setup.close()
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_ERROR
+    engine = setup.engine(batch_size=batch_size)
+    bar = ProgressLine(setup.source, enabled=progress)
+    engine.listeners.append(bar)
+    signals = StopOnSignals(engine)
+    try:
+        with signals:
+            engine.run()
+    except (SourceError, OSError, ValueError) as err:
+        error = str(err)
+    finally:
+        bar.close()
+        try:
+            setup.close()
+        except OSError as err:
+            error = error or f"closing outputs: {err}"
+    if error:
+        outcome, code = "failed", EXIT_ERROR
+    elif signals.received is not None:
+        outcome = "interrupted"
+        code = EXIT_SIGTERM if signals.received == signal.SIGTERM else EXIT_SIGINT
+    else:
+        outcome, code = "finished", EXIT_OK
+    summary = summary_dict(engine.stats, setup.runs, outcome, setup.dead_letter.describe(), error)
+    print(summary_text(summary), file=sys.stderr)
+    if summary_json is not None:
+        Path(summary_json).write_text(json.dumps(summary, indent=2) + "\n")
+    if error:
+        print(f"error: {error}", file=sys.stderr)
+    return code
