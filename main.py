@@ -49,6 +49,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="read the config's file first (warm-up), then its Kafka topics")
     parser.add_argument("--gui", action="store_true",
                         help="open the window with CONFIG loaded (and started)")
+    parser.add_argument("--screenshot", type=Path, metavar="FILE",
+                        help="with --gui -f: run the file to its end, save a PNG of the window, exit")
+    parser.add_argument("--speed", default="max", choices=["max", "1", "10", "100"],
+                        help="window file runs: replay as fast as possible or in real time scaled "
+                             "by the data's timestamps (default: %(default)s)")
     parser.add_argument("--log-dir", type=Path, default=DEFAULT_LOG_DIR, metavar="DIR",
                         help="folder for relative output files and dead letters (default: %(default)s)")
     parser.add_argument("--batch-size", type=int, default=65536, metavar="N",
@@ -65,6 +70,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--batch-size must be at least 1")
     if (args.file or args.filekafka) and not args.config:
         parser.error("-f/-fk need -c CONFIG")
+    if args.screenshot and not (args.gui and args.file):
+        parser.error("--screenshot needs --gui -c CONFIG -f")
     return args
 
 
@@ -74,8 +81,9 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         datefmt="%Y-%m-%d %H:%M:%S")
     if args.gui or not args.config:
-        print("error: the window is not built yet; run headless with -c CONFIG -f", file=sys.stderr)
-        return EXIT_USAGE
+        from gui.app import run_gui
+        return run_gui(config=args.config, file_mode=args.file, log_dir=args.log_dir,
+                       screenshot=args.screenshot, speed=args.speed)
     if not args.file:
         print("error: Kafka input is not built yet; read the config's file with -f", file=sys.stderr)
         return EXIT_USAGE
