@@ -206,7 +206,8 @@ def describe_validation_error(err: dict, path: str) -> str:
     elif kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         sign = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<",
                 "less_than_equal": "<="}[kind]
-        expected = f"a number {sign} {next(iter(ctx.values()))}"
+        limit = next(iter(ctx.values()))
+        expected = f"a number {sign} {limit:g}" if isinstance(limit, (int, float)) else f"a number {sign} {limit}"
     elif kind == "literal_error":
         expected = f"one of {ctx.get('expected')}"
     elif kind in ("too_short", "too_long", "string_too_short"):

@@ -1,0 +1,43 @@
+"""Shared fixtures: the reference input, helpers to run detectors and the CLI."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.records import SampleBatch
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+REFVECTORS = SHARED / "refvectors"
+
+
+def batch_of(values, timestamps=None, start=0) -> SampleBatch:
+    """A SampleBatch of scalar values (timestamps default to the sample index)."""
+    x = np.asarray(values, dtype=np.float64)
+    ts = np.arange(start, start + len(x), dtype=np.float64) if timestamps is None else np.asarray(timestamps, float)
+    return SampleBatch(ts, ts, x[:, None], np.arange(start, start + len(x)))
+
+
+@pytest.fixture(scope="session")
+def sine_spikes():
+    """The refvectors' synthetic input: (timestamps, values)."""
+    data = json.loads((REFVECTORS / "inputs" / "sine_spikes.json").read_text())
+    return np.array(data["timestamp"]), np.array(data["value"])
+
+
+def run_cli(*args, timeout=120, cwd=None, **kwargs) -> subprocess.CompletedProcess:
+    """Run ``main.py`` in a fresh interpreter, as a user would."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *map(str, args)], capture_output=True,
+                          text=True, timeout=timeout, cwd=cwd or ROOT, env=env, **kwargs)
+
+
+def write_config(path: Path, config: dict) -> Path:
+    path.write_text(json.dumps(config, indent=1))
+    return path
