@@ -139,7 +139,7 @@ class CsvReader:
         flag(~np.isfinite(seconds), lambda i: f"timestamp: not a number or ISO 8601 time: {column.iloc[i]!r}"
              if pd.notna(column.iloc[i]) else "timestamp: missing")
         values = np.empty((n, self.width), dtype=np.float64)
-        if self.vector_text or (len(self.features) == 1 and frame[self.features[0]].dtype.kind not in "ifb"):
+        if self.vector_text or (len(self.features) == 1 and self._holds_lists(frame[self.features[0]])):
             self._vector_column(frame[self.features[0]], values, flag)
         else:
             for j, name in enumerate(self.features):
@@ -169,6 +169,13 @@ class CsvReader:
             stamps = column.to_numpy(dtype=np.float64)
             return stamps, seconds_from_numbers(stamps)
         return parse_timestamp_texts(column.to_numpy(dtype=object))
+
+    @staticmethod
+    def _holds_lists(column: pd.Series) -> bool:
+        """Whether a text column holds vectors written as lists (``"[0.1]"``)."""
+        if column.dtype.kind in "ifb":
+            return False
+        return bool(column.astype("string").str.lstrip().str.startswith("[").fillna(False).any())
 
     @staticmethod
     def _number_column(column: pd.Series, name: str, flag) -> np.ndarray:

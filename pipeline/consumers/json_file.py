@@ -64,17 +64,24 @@ class JsonReader:
             self._counter = _CountingFile(f)
             elements = ijson.items(self._counter, prefix, use_float=True)
             index = 0
-            while True:
+            broken = None
+            while broken is None:
+                chunk = []
                 try:
-                    chunk = list(itertools.islice(elements, ELEMENTS_PER_CHUNK))
+                    for element in elements:
+                        chunk.append(element)
+                        if len(chunk) == ELEMENTS_PER_CHUNK:
+                            break
                 except ijson.JSONError as err:
-                    raise JsonSyntaxError(f"{self.path}: invalid JSON after {where}[{index - 1}]: {err}") from None
-                if not chunk:
+                    broken = f"{self.path}: invalid JSON after {where}[{index + len(chunk) - 1}]: {err}"
+                if chunk:
+                    positions = range(index, index + len(chunk))
+                    locations = [f"{self.path.name} {where}[{i}]" for i in positions]
+                    yield messages_to_batch(chunk, positions, locations, self.width, key=str(self.path))
+                    index += len(chunk)
+                elif broken is None:
                     return
-                positions = range(index, index + len(chunk))
-                locations = [f"{self.path.name} {where}[{i}]" for i in positions]
-                yield messages_to_batch(chunk, positions, locations, self.width, key=str(self.path))
-                index += len(chunk)
+            raise JsonSyntaxError(broken.splitlines()[0])
 
 
 class JsonLinesReader:

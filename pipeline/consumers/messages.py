@@ -30,6 +30,15 @@ def raw_text(message: Any) -> str:
         return repr(message)
 
 
+def show(value: Any) -> str:
+    """A value as JSON text, shortened, for a rejection reason."""
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def message_problem(message: Any, width: int) -> str | None:
     """Why ``message`` cannot be used, or None (timestamp text is checked separately)."""
     if not isinstance(message, dict):
@@ -40,17 +49,17 @@ def message_problem(message: Any, width: int) -> str | None:
         return "missing timestamp"
     vector = message["ftr_vector"]
     if not isinstance(vector, list):
-        return f"ftr_vector is not a list: {raw_text(vector)[:40]}"
+        return f"ftr_vector is not a list: {show(vector)}"
     if len(vector) != width:
         return f"ftr_vector has {len(vector)} values, expected {width} (input_vector_size)"
     for i, x in enumerate(vector):
         if not isinstance(x, (int, float)):
-            return f"ftr_vector[{i}] is not a number: {raw_text(x)[:40]}"
+            return f"ftr_vector[{i}] is not a number: {show(x)}"
         if not math.isfinite(x):
             return f"ftr_vector[{i}] is not finite: {x}"
     ts = message["timestamp"]
     if isinstance(ts, bool) or not isinstance(ts, (int, float, str)):
-        return f"timestamp is not a number or ISO 8601 text: {raw_text(ts)[:40]}"
+        return f"timestamp is not a number or ISO 8601 text: {show(ts)}"
     if isinstance(ts, float) and not math.isfinite(ts):
         return f"timestamp is not finite: {ts}"
     return None
@@ -105,7 +114,7 @@ def messages_to_batch(messages: Sequence[Any], positions: Sequence[int], locatio
         else:
             raw = raw_text(raws[i] if raws is not None else messages[i])
             rejected.append(RejectedRecord(locations[i], int(positions[i]),
-                                           f"unparsable timestamp: {raw_text(messages[i]['timestamp'])[:40]}", raw))
+                                           f"unparsable timestamp: {show(messages[i]['timestamp'])}", raw))
     rejected.sort(key=lambda r: r.position)
     rows = [good[j] for j in kept]
     values = (np.array([messages[i]["ftr_vector"] for i in rows], dtype=np.float64)
