@@ -43,19 +43,40 @@ class Listener(Protocol):
 
 @dataclass
 class DetectorRun:
-    """One configured detector in a run: the detector, its filters and outputs, its counters."""
+    """One configured detector in a run: its filters, outputs, per-stream state and counters.
+
+    ``detector`` serves the first (stream, key) seen; every other pair gets its own fresh
+    instance built from ``detector.params()``, so that each Kafka topic and message key keeps
+    separate state (memory grows with the number of keys). ``topic`` binds the detector to one Kafka topic (None: every
+    stream, as in file runs).
+    """
 
     index: int
     detector: Detector
     outputs: list[Output] = field(default_factory=list)
     time_filters: tuple[TimeOfDayFilter, ...] = ()
     label: str = ""
+    topic: str | None = None
     status_counts: dict[int, int] = field(default_factory=lambda: {int(s): 0 for s in STATUS_ORDER})
     filtered: int = 0
+    states: dict[tuple[str, str], Detector] = field(default_factory=dict)
 
     def __post_init__(self):
         if not self.label:
             self.label = f"{self.index}: {type(self.detector).__name__}"
+
+    def accepts(self, stream: str) -> bool:
+        return self.topic is None or stream in ("", self.topic)
+
+    def detector_for(self, samples: SampleBatch) -> Detector:
+        """The state of this batch's (stream, key); a file feeds the bound topic's keyless state."""
+        state_key = (samples.stream or (self.topic or ""), samples.key)
+        detector = self.states.get(state_key)
+        if detector is None:
+            # a detector is rebuilt from its parameters (the detector contract), in its fresh state
+            detector = self.detector if not self.states else type(self.detector)(**self.detector.params())
+            self.states[state_key] = detector
+        return detector
 
     def process(self, samples: SampleBatch) -> ResultBatch:
         if self.time_filters:
@@ -64,15 +85,16 @@ class DetectorRun:
                 keep &= f.keep(samples.time_s)
             self.filtered += int(len(samples) - keep.sum())
             samples = samples.take(keep)
-        out = self.detector.update(samples)
+        detector = self.detector_for(samples)
+        out = detector.update(samples)
         results = ResultBatch(
-            detector_index=self.index, algorithm=self.detector.name, samples=samples,
-            status_idx=out.status_idx, score=out.score, status_texts=self.detector.status_texts,
-            status_codes=self.detector.status_codes, lines=out.lines)
-        counts = np.bincount(out.status_idx, minlength=len(self.detector.status_texts))
+            detector_index=self.index, algorithm=detector.name, samples=samples,
+            status_idx=out.status_idx, score=out.score, status_texts=detector.status_texts,
+            status_codes=detector.status_codes, lines=out.lines)
+        counts = np.bincount(out.status_idx, minlength=len(detector.status_texts))
         for idx, count in enumerate(counts.tolist()):
             if count:
-                self.status_counts[int(self.detector.status_codes[idx])] += count
+                self.status_counts[int(detector.status_codes[idx])] += count
         for output in self.outputs:
             output.write(results)
         return results
@@ -175,15 +197,18 @@ class Engine:
         poll = self.source.poll(self.batch_size, self.poll_timeout_s)
         if poll.rejected:
             self._reject(poll.rejected)
-        samples = poll.samples
-        if len(samples) == 0:
-            return 0
-        results = [run.process(samples) for run in self.detectors]
-        self.stats.samples += len(samples)
-        self.stats.batches += 1
-        for listener in self.listeners:
-            listener.on_results(samples, results)
-        return len(samples)
+        processed = 0
+        for samples in poll.batches:
+            if len(samples) == 0:
+                continue
+            results = [run.process(samples) for run in self.detectors if run.accepts(samples.stream)]
+            processed += len(samples)
+            for listener in self.listeners:
+                listener.on_results(samples, results)
+        if processed:
+            self.stats.samples += processed
+            self.stats.batches += 1
+        return processed
 
     def _reject(self, rejected: list[RejectedRecord]) -> None:
         before = self.stats.rejected

@@ -45,8 +45,12 @@ class SampleBatch:
         a JSON array, or a Kafka offset. Used in logs and dead letters.
     labels : bool[n] or None
         Ground truth when the input has a ``label`` column.
+    stream : str
+        Where the samples came from, for routing: a Kafka topic, or "" for a file (every detector
+        reads a file).
     key : str
-        The stream key (file name, or Kafka topic and message key); detector state is per key.
+        The message key within the stream ("" for none). Detector state is kept per
+        (stream, key), so partitions spread over several instances keep correct state.
     """
 
     timestamp: np.ndarray
@@ -55,6 +59,7 @@ class SampleBatch:
     position: np.ndarray
     labels: np.ndarray | None = None
     key: str = ""
+    stream: str = ""
 
     def __len__(self) -> int:
         return len(self.timestamp)
@@ -72,16 +77,18 @@ class SampleBatch:
             position=self.position[selector],
             labels=None if self.labels is None else self.labels[selector],
             key=self.key,
+            stream=self.stream,
         )
 
     @staticmethod
-    def empty(width: int, key: str = "") -> "SampleBatch":
+    def empty(width: int, key: str = "", stream: str = "") -> "SampleBatch":
         return SampleBatch(
             timestamp=np.empty(0),
             time_s=np.empty(0),
             values=np.empty((0, width)),
             position=np.empty(0, dtype=np.int64),
             key=key,
+            stream=stream,
         )
 
 

@@ -21,8 +21,19 @@ class SourceError(RuntimeError):
 
 @dataclass
 class Poll:
+    """What one poll returned: samples of one stream key, possibly more batches of other keys
+    (a Kafka poll spans partitions and message keys), and the records rejected on the way."""
+
     samples: SampleBatch
     rejected: list[RejectedRecord] = field(default_factory=list)
+    others: list[SampleBatch] = field(default_factory=list)
+
+    @property
+    def batches(self) -> list[SampleBatch]:
+        return [self.samples, *self.others]
+
+    def __len__(self) -> int:
+        return sum(len(b) for b in self.batches)
 
 
 class Source(ABC):

@@ -160,7 +160,7 @@ class CsvReader:
         else:
             keep, rejected = slice(None), []
         batch = SampleBatch(stamps[keep], seconds[keep], values[keep], lines[keep],
-                            None if labels is None else labels[keep], key=str(self.path))
+                            None if labels is None else labels[keep])
         return batch, rejected
 
     @staticmethod

@@ -24,6 +24,7 @@ def concat_batches(batches: list[SampleBatch]) -> SampleBatch:
         position=np.concatenate([b.position for b in batches]),
         labels=None if any(lab is None for lab in labels) else np.concatenate(labels),
         key=batches[0].key,
+        stream=batches[0].stream,
     )
 
 
@@ -73,7 +74,7 @@ class FileConsumer(Source):
             parts.append(self._pending.take(slice(0, take)))
             self._pending = self._pending.take(slice(take, None))
             have += take
-        samples = concat_batches(parts) if parts else SampleBatch.empty(self.width, key=str(self.path))
+        samples = concat_batches(parts) if parts else SampleBatch.empty(self.width)
         return Poll(samples, rejected)
 
     def progress(self) -> tuple[float, float | None]:

@@ -77,7 +77,7 @@ class JsonReader:
                 if chunk:
                     positions = range(index, index + len(chunk))
                     locations = [f"{self.path.name} {where}[{i}]" for i in positions]
-                    yield messages_to_batch(chunk, positions, locations, self.width, key=str(self.path))
+                    yield messages_to_batch(chunk, positions, locations, self.width)
                     index += len(chunk)
                 elif broken is None:
                     return
@@ -113,6 +113,5 @@ class JsonLinesReader:
                     raws.append(line.rstrip(b"\r\n"))
                 line_no += len(lines)
                 locations = [f"{self.path.name} line {p}" for p in positions]
-                batch, bad = messages_to_batch(messages, positions, locations, self.width,
-                                               key=str(self.path), raws=raws)
+                batch, bad = messages_to_batch(messages, positions, locations, self.width, raws=raws)
                 yield batch, sorted(rejected + bad, key=lambda r: r.position)

@@ -85,7 +85,7 @@ def _fast_arrays(messages: Sequence[Any], width: int):
 
 
 def messages_to_batch(messages: Sequence[Any], positions: Sequence[int], locations: Sequence[str],
-                      width: int, key: str = "", raws: Sequence[Any] | None = None,
+                      width: int, key: str = "", raws: Sequence[Any] | None = None, stream: str = "",
                       ) -> tuple[SampleBatch, list[RejectedRecord]]:
     """Convert parsed messages; ``locations[i]`` names message i in rejections.
 
@@ -95,7 +95,7 @@ def messages_to_batch(messages: Sequence[Any], positions: Sequence[int], locatio
     fast = _fast_arrays(messages, width)
     if fast is not None:
         values, ts = fast
-        return SampleBatch(ts, seconds_from_numbers(ts), values, positions, key=key), []
+        return SampleBatch(ts, seconds_from_numbers(ts), values, positions, key=key, stream=stream), []
 
     rejected: list[RejectedRecord] = []
     good: list[int] = []
@@ -120,5 +120,5 @@ def messages_to_batch(messages: Sequence[Any], positions: Sequence[int], locatio
     values = (np.array([messages[i]["ftr_vector"] for i in rows], dtype=np.float64)
               if rows else np.empty((0, width)))
     batch = SampleBatch(stamps[kept], seconds[kept], values.reshape(len(rows), width),
-                        positions[rows], key=key)
+                        positions[rows], key=key, stream=stream)
     return batch, rejected
