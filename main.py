@@ -84,17 +84,15 @@ def main(argv: list[str] | None = None) -> int:
         from gui.app import run_gui
         return run_gui(config=args.config, file_mode=args.file, log_dir=args.log_dir,
                        screenshot=args.screenshot, speed=args.speed)
-    if not args.file:
-        print("error: Kafka input is not built yet; read the config's file with -f", file=sys.stderr)
-        return EXIT_USAGE
 
     from pipeline.config import ConfigError, load_config
     from pipeline.run import run_headless
 
     try:
         config = load_config(args.config)
+        mode = "file" if args.file else "filekafka" if args.filekafka else "kafka"
         return run_headless(config, log_dir=args.log_dir, batch_size=args.batch_size,
-                            progress=args.progress, summary_json=args.summary_json)
+                            progress=args.progress, summary_json=args.summary_json, mode=mode)
     except ConfigError as err:
         for problem in err.problems[1:]:
             logging.getLogger("config").error("%s", problem)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import inspect
 import json
 import logging
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -22,6 +21,8 @@ from pydantic import ConfigDict, ValidationError, create_model
 
 from pipeline.detectors import DETECTORS
 from pipeline.detectors.base import ParameterError
+from pipeline.config_values import as_list, show
+from pipeline.kafka_config import KAFKA_KEYS, KafkaConfig, parse_kafka
 from pipeline.outputs import OUTPUTS
 from pipeline.paths import CONFIG_DIR, PROJECT_ROOT
 from pipeline.registry import Registry, UnknownComponentError
@@ -30,8 +31,6 @@ from pipeline.views import VIEWS
 
 log = logging.getLogger(__name__)
 
-KAFKA_KEYS = ("bootstrap_servers", "auto_offset_reset", "enable_auto_commit", "group_id",
-              "value_deserializer", "topics")
 TOP_LEVEL_KEYS = ("anomaly_detection_alg", "anomaly_detection_conf", "file_name", "filtering",
                   *KAFKA_KEYS)
 
@@ -57,12 +56,6 @@ UPSTREAM_ALGORITHM_KEYS = frozenset({
     "model_name", "buff_size", "history_file", "conf_name",
 })
 
-#: The deserializer texts the original configs used; all mean "UTF-8 JSON".
-JSON_DESERIALIZER = re.compile(
-    r"^\s*lambda\s+(\w+)\s*:\s*(?:json\.)?loads\s*\(\s*\1\s*\.\s*decode\s*\(\s*(['\"])utf-?8\2\s*\)\s*\)\s*$",
-    re.IGNORECASE)
-
-
 class ConfigError(ValueError):
     """One or more configuration problems, each naming the key path, the value and the fix."""
 
@@ -73,15 +66,6 @@ class ConfigError(ValueError):
     def one_line(self) -> str:
         more = len(self.problems) - 1
         return self.problems[0] + (f" (and {more} more problem{'s' * (more > 1)})" if more else "")
-
-
-def show(value: Any) -> str:
-    """A config value as the user wrote it (JSON)."""
-    try:
-        text = json.dumps(value)
-    except (TypeError, ValueError):
-        text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 @dataclass(frozen=True)
@@ -111,17 +95,6 @@ class DetectorConfig:
     @property
     def algorithm(self) -> str:
         return self.detector.name
-
-
-@dataclass(frozen=True)
-class KafkaConfig:
-    """The Kafka keys of the original format (used by the Kafka consumer)."""
-
-    bootstrap_servers: tuple[str, ...]
-    topics: tuple[str, ...]
-    group_id: str | None
-    auto_offset_reset: str
-    enable_auto_commit: bool
 
 
 @dataclass(frozen=True)
@@ -254,11 +227,6 @@ def validate_component(registry: Registry, name: Any, conf: Any, name_path: str,
 
 
 # -- the file as a whole --------------------------------------------------------------------------
-
-def as_list(value: Any) -> list:
-    """The original accepted a single item or a list of items in several places."""
-    return value if isinstance(value, list) else [value]
-
 
 def load_config(name: str | Path) -> RunConfig:
     """Find, read and validate a config file (see ``resolve_config_path``)."""
@@ -400,33 +368,3 @@ def parse_components(registry: Registry, conf: dict, names_key: str, confs_key: 
         if component is not None:
             components.append(component)
     return components
-
-
-def parse_kafka(raw: dict, problems: list[str]) -> KafkaConfig | None:
-    """The Kafka keys; None when the config has no ``topics``."""
-    if "topics" not in raw and "bootstrap_servers" not in raw:
-        return None
-    topics = as_list(raw.get("topics", []))
-    if not topics or not all(isinstance(t, str) and t for t in topics):
-        problems.append(f"topics: expected a list of topic names, got {show(raw.get('topics'))}")
-    servers = as_list(raw.get("bootstrap_servers", "localhost:9092"))
-    if not all(isinstance(s, str) and s for s in servers):
-        problems.append(f"bootstrap_servers: expected \"host:port\" or a list of them, got {show(raw.get('bootstrap_servers'))}")
-    group_id = raw.get("group_id")
-    if group_id is not None and not isinstance(group_id, str):
-        problems.append(f"group_id: expected a string, got {show(group_id)}")
-    reset = raw.get("auto_offset_reset", "latest")
-    if reset not in ("earliest", "latest"):
-        problems.append(f"auto_offset_reset: expected \"earliest\" or \"latest\", got {show(reset)}")
-    commit = raw.get("enable_auto_commit", True)
-    if isinstance(commit, str) and commit.strip().lower() in ("true", "false"):
-        commit = commit.strip().lower() == "true"
-    if not isinstance(commit, bool):
-        problems.append(f"enable_auto_commit: expected true, false, \"True\" or \"False\", got {show(raw.get('enable_auto_commit'))}")
-    deserializer = raw.get("value_deserializer")
-    if deserializer is not None and not (isinstance(deserializer, str) and JSON_DESERIALIZER.match(deserializer)):
-        problems.append("value_deserializer: expected the JSON deserializer text "
-                        "\"lambda x: loads(x.decode('utf-8'))\" (it is recognised, never evaluated), "
-                        f"got {show(deserializer)}")
-    return KafkaConfig(bootstrap_servers=tuple(servers), topics=tuple(topics), group_id=group_id,
-                       auto_offset_reset=reset, enable_auto_commit=bool(commit))

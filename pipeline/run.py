@@ -40,21 +40,45 @@ def stream_width(config: RunConfig) -> int:
     return first.input_vector_size
 
 
-class RunSetup:
-    """Everything one run needs, built from a config; ``open()``/``close()`` manage resources."""
+MODES = ("file", "kafka", "filekafka")
 
-    def __init__(self, config: RunConfig, log_dir: Path = DEFAULT_LOG_DIR):
+
+class RunSetup:
+    """Everything one run needs, built from a config; ``open()``/``close()`` manage resources.
+
+    ``mode``: ``"file"`` replays ``file_name`` (``-f``), ``"kafka"`` reads the topics,
+    ``"filekafka"`` replays the file and then continues with the topics (``-fk``).
+    """
+
+    def __init__(self, config: RunConfig, log_dir: Path = DEFAULT_LOG_DIR, mode: str = "file"):
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         self.config = config
-        self.context = RunContext(log_dir=Path(log_dir), run_name=config.name)
+        self.mode = mode
+        self.context = RunContext(log_dir=Path(log_dir), run_name=config.name, kafka=config.kafka)
         self.runs = [
             DetectorRun(index=dc.index, detector=dc.detector.build(DETECTORS),
                         outputs=[o.build(OUTPUTS) for o in dc.outputs], time_filters=dc.time_filters,
                         label=f"{dc.index}: {dc.algorithm}")
             for dc in config.detectors]
-        if config.file_name is None:
-            raise ConfigError("file_name: required for a file run (-f), but the config has none")
-        self.source = FileConsumer(config.file_name, stream_width(config))
-        self.dead_letter = DeadLetterFile(self.context.log_dir / f"{config.name}.dead_letter.jsonl")
+        if mode in ("file", "filekafka") and config.file_name is None:
+            raise ConfigError(f"file_name: required to read a file ({'-f' if mode == 'file' else '-fk'}), "
+                              "but the config has none")
+        if mode == "file":
+            self.source = FileConsumer(config.file_name, stream_width(config))
+            self.dead_letter = DeadLetterFile(self.context.log_dir / f"{config.name}.dead_letter.jsonl")
+        else:
+            if config.kafka is None:
+                raise ConfigError("topics: required to read Kafka (run without -f), but the config has none")
+            from pipeline.consumers.kafka import build_kafka_source
+            from pipeline.kafka_config import detector_topics
+            try:
+                topics = detector_topics(config.kafka, len(self.runs))
+            except ValueError as err:
+                raise ConfigError(str(err)) from None
+            for run, topic in zip(self.runs, topics):
+                run.topic = topic
+            self.source, self.dead_letter = build_kafka_source(config, self.context, mode)
         self._opened = False
 
     def open(self) -> None:
@@ -118,10 +142,11 @@ class StopOnSignals:
 
 
 def run_headless(config: RunConfig, log_dir: Path = DEFAULT_LOG_DIR, batch_size: int = 65536,
-                 progress: bool | None = None, summary_json: Path | None = None) -> int:
-    """Run a file config to the end (or to a signal); print the summary; return the exit code."""
+                 progress: bool | None = None, summary_json: Path | None = None, mode: str = "file") -> int:
+    """Run a config to the end of its input or to a signal; print the summary; return the exit
+    code."""
     error = None
-    setup = RunSetup(config, log_dir)
+    setup = RunSetup(config, log_dir, mode)
     try:
         setup.open()
     except (SourceError, OSError, ValueError) as err:

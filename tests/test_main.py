@@ -58,8 +58,10 @@ def test_missing_config_is_a_clear_error():
     assert "error: config 'does_not_exist.json' not found" in result.stderr
 
 
-def test_kafka_and_window_modes_say_they_are_not_built_yet():
-    assert "Kafka input is not built yet" in run_cli("-c", "default.json").stderr
+def test_kafka_mode_without_topics_says_which_key_is_missing():
+    result = run_cli("-c", "default.json")
+    assert result.returncode == 2
+    assert "error: topics: required to read Kafka (run without -f), but the config has none" in result.stderr
 
 
 def test_bad_rows_are_counted_dead_lettered_and_the_run_succeeds(tmp_path):

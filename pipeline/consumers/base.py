@@ -52,6 +52,10 @@ class Source(ABC):
     def progress(self) -> tuple[float, float | None]:
         return 0.0, None
 
+    def state(self) -> str:
+        """``"reading"``, ``"finished"`` or, for network sources, ``"disconnected"``."""
+        return "finished" if self.finished else "reading"
+
     def close(self) -> None:
         """Release resources; safe to call more than once."""
 

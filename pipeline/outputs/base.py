@@ -10,16 +10,20 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pipeline.records import ResultBatch, Status
 
 
 @dataclass(frozen=True)
 class RunContext:
-    """Where a run may write: ``log_dir`` holds relative output files and dead letters."""
+    """What an output may need from the run: ``log_dir`` holds relative output files and dead
+    letters; ``kafka`` is the config's Kafka settings (``pipeline.kafka_config.KafkaConfig``),
+    so that a Kafka output writes to the config's own brokers."""
 
     log_dir: Path
     run_name: str = "run"
+    kafka: Any = None
 
 
 class Output(ABC):
