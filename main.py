@@ -14,7 +14,7 @@ import logging
 import sys
 from pathlib import Path
 
-from pipeline.paths import CONFIG_DIR, DEFAULT_LOG_DIR
+from pipeline.paths import CONFIG_DIR, DEFAULT_LOG_DIR, DEFAULT_MODELS_DIR
 
 EXIT_USAGE = 2
 
@@ -56,6 +56,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "by the data's timestamps (default: %(default)s)")
     parser.add_argument("--log-dir", type=Path, default=DEFAULT_LOG_DIR, metavar="DIR",
                         help="folder for relative output files and dead letters (default: %(default)s)")
+    parser.add_argument("--models-dir", type=Path, default=DEFAULT_MODELS_DIR, metavar="DIR",
+                        help="folder for trained models and their metadata (default: %(default)s)")
     parser.add_argument("--batch-size", type=int, default=65536, metavar="N",
                         help="samples per engine batch (default: %(default)s)")
     parser.add_argument("--progress", dest="progress", action="store_true", default=None,
@@ -92,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(args.config)
         mode = "file" if args.file else "filekafka" if args.filekafka else "kafka"
         return run_headless(config, log_dir=args.log_dir, batch_size=args.batch_size,
-                            progress=args.progress, summary_json=args.summary_json, mode=mode)
+                            progress=args.progress, summary_json=args.summary_json, mode=mode,
+                            models_dir=args.models_dir)
     except ConfigError as err:
         for problem in err.problems[1:]:
             logging.getLogger("config").error("%s", problem)

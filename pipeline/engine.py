@@ -22,7 +22,7 @@ import numpy as np
 
 from pipeline.consumers.base import Source
 from pipeline.dead_letter import DeadLetterSink
-from pipeline.detectors.base import Detector
+from pipeline.detectors.base import Detector, DetectorContext
 from pipeline.outputs.base import Output
 from pipeline.records import RejectedRecord, ResultBatch, SampleBatch, Status
 from pipeline.timefilter import TimeOfDayFilter
@@ -57,6 +57,7 @@ class DetectorRun:
     time_filters: tuple[TimeOfDayFilter, ...] = ()
     label: str = ""
     topic: str | None = None
+    context: DetectorContext | None = None
     status_counts: dict[int, int] = field(default_factory=lambda: {int(s): 0 for s in STATUS_ORDER})
     filtered: int = 0
     states: dict[tuple[str, str], Detector] = field(default_factory=dict)
@@ -74,7 +75,12 @@ class DetectorRun:
         detector = self.states.get(state_key)
         if detector is None:
             # a detector is rebuilt from its parameters (the detector contract), in its fresh state
-            detector = self.detector if not self.states else type(self.detector)(**self.detector.params())
+            if self.states:
+                detector = type(self.detector)(**self.detector.params())
+                if self.context is not None:
+                    detector.start(self.context)
+            else:
+                detector = self.detector
             self.states[state_key] = detector
         return detector
 
@@ -90,7 +96,7 @@ class DetectorRun:
         results = ResultBatch(
             detector_index=self.index, algorithm=detector.name, samples=samples,
             status_idx=out.status_idx, score=out.score, status_texts=detector.status_texts,
-            status_codes=detector.status_codes, lines=out.lines)
+            status_codes=detector.status_codes, lines=out.lines, suggested_value=out.suggested_value)
         counts = np.bincount(out.status_idx, minlength=len(detector.status_texts))
         for idx, count in enumerate(counts.tolist()):
             if count:

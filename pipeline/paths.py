@@ -5,3 +5,4 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = PROJECT_ROOT / "configuration"
 DEFAULT_LOG_DIR = PROJECT_ROOT / "log"
+DEFAULT_MODELS_DIR = PROJECT_ROOT / "models"

@@ -115,12 +115,14 @@ class DetectorOutput:
 
     ``status_idx`` indexes the detector's ``status_texts``; ``score`` is in [0, 1] (0 normal,
     1 most anomalous); ``lines`` are the detector's own plot lines (e.g. ``"EMA"``, ``"UL"``),
-    each float64[n], NaN where undefined.
+    each float64[n], NaN where undefined; ``suggested_value`` is a replacement value the detector
+    proposes (Hampel's median), float64[n, d] with NaN rows where it has none.
     """
 
     status_idx: np.ndarray
     score: np.ndarray
     lines: Mapping[str, np.ndarray] = field(default_factory=dict)
+    suggested_value: np.ndarray | None = None  # float64[n, d], NaN rows where none
 
 
 @dataclass(frozen=True)

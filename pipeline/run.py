@@ -13,19 +13,34 @@ import threading
 from pathlib import Path
 from typing import Sequence
 
-from pipeline.config import ConfigError, RunConfig
+from pipeline.config import ConfigError, RunConfig, resolve_data_path
 from pipeline.consumers import FileConsumer, SourceError
 from pipeline.dead_letter import DeadLetterFile
-from pipeline.detectors import DETECTORS
+from pipeline.detectors import DETECTORS, DetectorContext
 from pipeline.engine import DetectorRun, Engine, Listener
 from pipeline.outputs import OUTPUTS, RunContext
-from pipeline.paths import DEFAULT_LOG_DIR
+from pipeline.paths import DEFAULT_LOG_DIR, DEFAULT_MODELS_DIR
 from pipeline.progress import ProgressLine
 from pipeline.summary import summary_dict, summary_text
 
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_ERROR, EXIT_SIGINT, EXIT_SIGTERM = 0, 1, 130, 143
+
+
+def read_training_vectors(path: Path, width: int):
+    """Every usable sample of a training file as float64[n, width] (bad rows are skipped with a
+    warning: training data is not a stream to dead-letter)."""
+    import numpy as np
+    values, rejected = [], 0
+    with FileConsumer(path, width) as source:
+        while not source.finished:
+            poll = source.poll(1 << 16)
+            values.append(poll.samples.values)
+            rejected += len(poll.rejected)
+    if rejected:
+        log.warning("%s: %d training rows could not be used", path, rejected)
+    return np.concatenate(values) if values else np.empty((0, width))
 
 
 def stream_width(config: RunConfig) -> int:
@@ -50,7 +65,8 @@ class RunSetup:
     ``"filekafka"`` replays the file and then continues with the topics (``-fk``).
     """
 
-    def __init__(self, config: RunConfig, log_dir: Path = DEFAULT_LOG_DIR, mode: str = "file"):
+    def __init__(self, config: RunConfig, log_dir: Path = DEFAULT_LOG_DIR, mode: str = "file",
+                 models_dir: Path = DEFAULT_MODELS_DIR):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         self.config = config
@@ -79,10 +95,25 @@ class RunSetup:
             for run, topic in zip(self.runs, topics):
                 run.topic = topic
             self.source, self.dead_letter = build_kafka_source(config, self.context, mode)
+        self.models_dir = Path(models_dir)
         self._opened = False
+
+    def detector_context(self, index: int) -> DetectorContext:
+        config = self.config
+
+        def training_vectors(path: Path):
+            width = config.detectors[index].input_vector_size
+            return read_training_vectors(path, width)
+
+        return DetectorContext(name=f"{config.name}_{index}", models_dir=self.models_dir,
+                               resolve_path=lambda name: resolve_data_path(name, config.source),
+                               training_vectors=training_vectors)
 
     def open(self) -> None:
         self._opened = True
+        for run in self.runs:
+            run.context = self.detector_context(run.index)
+            run.detector.start(run.context)
         self.dead_letter.open()
         for run in self.runs:
             for output in run.outputs:
@@ -142,11 +173,12 @@ class StopOnSignals:
 
 
 def run_headless(config: RunConfig, log_dir: Path = DEFAULT_LOG_DIR, batch_size: int = 65536,
-                 progress: bool | None = None, summary_json: Path | None = None, mode: str = "file") -> int:
+                 progress: bool | None = None, summary_json: Path | None = None, mode: str = "file",
+                 models_dir: Path = DEFAULT_MODELS_DIR) -> int:
     """Run a config to the end of its input or to a signal; print the summary; return the exit
     code."""
     error = None
-    setup = RunSetup(config, log_dir, mode)
+    setup = RunSetup(config, log_dir, mode, models_dir)
     try:
         setup.open()
     except (SourceError, OSError, ValueError) as err:

@@ -5,12 +5,18 @@ annotated with its type and a ``pydantic.Field`` description (the config validat
 read them from the signature). ``update`` takes a batch of samples in stream order and, for each
 sample, first scores it against what was learnt so far and then learns it (prequential order).
 The result for a batch must not depend on how the stream was cut into batches.
+
+Detectors that need files (training data, saved models) get them in ``start(context)``, called
+once before the first ``update``; constructors do no I/O. Every model-based detector takes a
+``random_state`` parameter (default fixed) so that runs are reproducible.
 """
 from __future__ import annotations
 
 import inspect
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 
@@ -25,6 +31,31 @@ class ParameterError(ValueError):
         self.key = key
         self.value = value
         self.expected = expected
+
+
+@dataclass(frozen=True)
+class DetectorContext:
+    """What ``Detector.start`` may use.
+
+    Attributes
+    ----------
+    name : str
+        A name unique to this detector in this config (``"<config>_<index>"``), for model files.
+    models_dir : Path
+        Where models and their metadata are saved and looked up (created on demand).
+    resolve_path : callable
+        Turns a path written in the config (``train_data``, ``load_model_from``) into a Path,
+        as ``file_name`` is resolved; returns None when no such file exists.
+    training_vectors : callable
+        ``training_vectors(path) -> float64[n, d]``: reads a training file (CSV ``timestamp,
+        ftr_vector`` with list text, or plain numeric columns; JSON; JSON Lines) and builds the
+        feature vectors exactly as streaming samples are built (feature construction included).
+    """
+
+    name: str
+    models_dir: Path
+    resolve_path: Callable[[str], Path | None]
+    training_vectors: Callable[[Path], Any]
 
 
 class Detector(ABC):
@@ -48,6 +79,9 @@ class Detector(ABC):
 
     status_texts: tuple[str, ...]
     status_codes: np.ndarray
+
+    def start(self, context: DetectorContext) -> None:
+        """Load or train what the detector needs before the first ``update`` (files live here)."""
 
     @abstractmethod
     def update(self, samples: SampleBatch) -> DetectorOutput:

@@ -65,3 +65,7 @@ class BorderCheck(Detector):
             score=self._band.score(n),
             lines={"UL": np.full(count, float(self.UL)), "LL": np.full(count, float(self.LL))},
         )
+
+
+REGISTER = {"BorderCheck": BorderCheck}
+ALIASES = {"border_check": "BorderCheck"}

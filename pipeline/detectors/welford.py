@@ -157,3 +157,6 @@ class Welford(Detector):
         score = self._band.score(n)
         score[undefined] = 0.0
         return DetectorOutput(status, score, {"mean": mean, "UL": upper, "LL": lower})
+
+
+REGISTER = {"Welford": Welford}
