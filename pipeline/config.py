@@ -22,10 +22,13 @@ from pydantic import ConfigDict, ValidationError, create_model
 from pipeline.detectors import DETECTORS
 from pipeline.detectors.base import ParameterError
 from pipeline.config_values import as_list, show
+from pipeline.feature_config import FEATURE_KEYS, parse_features
+from pipeline.features import FeatureSpec
 from pipeline.kafka_config import KAFKA_KEYS, KafkaConfig, parse_kafka
 from pipeline.outputs import OUTPUTS
 from pipeline.paths import CONFIG_DIR, PROJECT_ROOT
 from pipeline.registry import Registry, UnknownComponentError
+from pipeline.normalization import NORMALIZERS
 from pipeline.timefilter import TimeFilterSyntaxError, TimeOfDayFilter, parse_time_filter
 from pipeline.views import VIEWS
 
@@ -36,12 +39,7 @@ TOP_LEVEL_KEYS = ("anomaly_detection_alg", "anomaly_detection_conf", "file_name"
 
 #: Keys every algorithm configuration may carry, whatever the algorithm.
 COMMON_KEYS = ("input_vector_size", "output", "output_conf", "visualization", "visualization_conf",
-               "filtering")
-
-#: Feature construction and normalization keys of the original (spec 4); not implemented yet, so a
-#: config that uses them with a non-empty value is refused rather than silently run without them.
-NOT_YET_KEYS = ("averages", "periodic_averages", "shifts", "time_features", "time_average_shifts",
-                "max_memory", "use_cols", "normalization", "normalization_conf")
+               "filtering", "normalization", "normalization_conf", *FEATURE_KEYS)
 
 #: Keys that some algorithm of the original project read. In the configuration of a detector that
 #: does not use them they are ignored with a warning (the original ignored them too); any other
@@ -90,6 +88,8 @@ class DetectorConfig:
     outputs: tuple[ComponentConfig, ...]
     visualizations: tuple[ComponentConfig, ...]
     time_filters: tuple[TimeOfDayFilter, ...] = ()
+    features: FeatureSpec | None = None
+    normalization: ComponentConfig | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -323,10 +323,13 @@ def parse_detector(index: int, alg: Any, conf: Any, stream_filter: TimeOfDayFilt
     elif not isinstance(size, int) or isinstance(size, bool) or size < 1:
         problems.append(f"{path}.input_vector_size: expected a whole number >= 1, got {show(size)}")
 
-    for key in NOT_YET_KEYS:
-        if key in conf and conf[key] not in (None, [], {}, 0, [0, 0], "None"):
-            problems.append(f"{path}.{key}: feature construction and normalization are not "
-                            f"implemented yet (issue #5); remove the key, got {show(conf[key])}")
+    features = parse_features(conf, size, path, problems) if isinstance(size, int) and size >= 1 else None
+    normalization = None
+    if conf.get("normalization") not in (None, "None", []):
+        found = parse_components(NORMALIZERS, conf, "normalization", "normalization_conf", path, problems)
+        normalization = found[0] if len(found) == 1 else None
+        if len(as_list(conf["normalization"])) > 1:
+            problems.append(f"{path}.normalization: expected one normalization, got {show(conf['normalization'])}")
 
     filters = [f for f in (stream_filter, parse_filter(conf.get("filtering"), f"{path}.filtering", problems)) if f]
 
@@ -335,7 +338,7 @@ def parse_detector(index: int, alg: Any, conf: Any, stream_filter: TimeOfDayFilt
         log.info("%s has no output; results go to listeners only", path)
     views = parse_components(VIEWS, conf, "visualization", "visualization_conf", path, problems)
 
-    params = {k: v for k, v in conf.items() if k not in COMMON_KEYS and k not in NOT_YET_KEYS}
+    params = {k: v for k, v in conf.items() if k not in COMMON_KEYS}
     detector, errors = validate_component(
         DETECTORS, alg, params, f"anomaly_detection_alg[{index}]", path,
         ignorable=UPSTREAM_ALGORITHM_KEYS)
@@ -344,7 +347,8 @@ def parse_detector(index: int, alg: Any, conf: Any, stream_filter: TimeOfDayFilt
         return None
     return DetectorConfig(index=index, detector=detector, input_vector_size=size,
                           outputs=tuple(outputs), visualizations=tuple(views),
-                          time_filters=tuple(filters), raw=MappingProxyType(conf))
+                          time_filters=tuple(filters), features=features, normalization=normalization,
+                          raw=MappingProxyType(conf))
 
 
 def parse_components(registry: Registry, conf: dict, names_key: str, confs_key: str, path: str,

@@ -18,18 +18,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Protocol, Sequence
 
-import numpy as np
-
 from pipeline.consumers.base import Source
 from pipeline.dead_letter import DeadLetterSink
-from pipeline.detectors.base import Detector, DetectorContext
-from pipeline.outputs.base import Output
-from pipeline.records import RejectedRecord, ResultBatch, SampleBatch, Status
-from pipeline.timefilter import TimeOfDayFilter
+from pipeline.detector_run import DetectorRun  # noqa: F401 (re-exported for listeners and tests)
+from pipeline.records import RejectedRecord, ResultBatch, SampleBatch
 
 log = logging.getLogger(__name__)
 
-STATUS_ORDER = (Status.OK, Status.WARNING, Status.ERROR, Status.UNDEFINED)
 LOGGED_REJECTIONS = 20
 
 
@@ -39,74 +34,6 @@ class Listener(Protocol):
     def on_results(self, samples: SampleBatch, results: Sequence[ResultBatch]) -> None: ...
 
     def on_rejected(self, rejected: Sequence[RejectedRecord]) -> None: ...
-
-
-@dataclass
-class DetectorRun:
-    """One configured detector in a run: its filters, outputs, per-stream state and counters.
-
-    ``detector`` serves the first (stream, key) seen; every other pair gets its own fresh
-    instance built from ``detector.params()``, so that each Kafka topic and message key keeps
-    separate state (memory grows with the number of keys). ``topic`` binds the detector to one Kafka topic (None: every
-    stream, as in file runs).
-    """
-
-    index: int
-    detector: Detector
-    outputs: list[Output] = field(default_factory=list)
-    time_filters: tuple[TimeOfDayFilter, ...] = ()
-    label: str = ""
-    topic: str | None = None
-    context: DetectorContext | None = None
-    status_counts: dict[int, int] = field(default_factory=lambda: {int(s): 0 for s in STATUS_ORDER})
-    filtered: int = 0
-    states: dict[tuple[str, str], Detector] = field(default_factory=dict)
-
-    def __post_init__(self):
-        if not self.label:
-            self.label = f"{self.index}: {type(self.detector).__name__}"
-
-    def accepts(self, stream: str) -> bool:
-        return self.topic is None or stream in ("", self.topic)
-
-    def detector_for(self, samples: SampleBatch) -> Detector:
-        """The state of this batch's (stream, key); a file feeds the bound topic's keyless state."""
-        state_key = (samples.stream or (self.topic or ""), samples.key)
-        detector = self.states.get(state_key)
-        if detector is None:
-            # a detector is rebuilt from its parameters (the detector contract), in its fresh state
-            if self.states:
-                detector = type(self.detector)(**self.detector.params())
-                if self.context is not None:
-                    detector.start(self.context)
-            else:
-                detector = self.detector
-            self.states[state_key] = detector
-        return detector
-
-    def process(self, samples: SampleBatch) -> ResultBatch:
-        if self.time_filters:
-            keep = np.ones(len(samples), dtype=bool)
-            for f in self.time_filters:
-                keep &= f.keep(samples.time_s)
-            self.filtered += int(len(samples) - keep.sum())
-            samples = samples.take(keep)
-        detector = self.detector_for(samples)
-        out = detector.update(samples)
-        results = ResultBatch(
-            detector_index=self.index, algorithm=detector.name, samples=samples,
-            status_idx=out.status_idx, score=out.score, status_texts=detector.status_texts,
-            status_codes=detector.status_codes, lines=out.lines, suggested_value=out.suggested_value)
-        counts = np.bincount(out.status_idx, minlength=len(detector.status_texts))
-        for idx, count in enumerate(counts.tolist()):
-            if count:
-                self.status_counts[int(detector.status_codes[idx])] += count
-        for output in self.outputs:
-            output.write(results)
-        return results
-
-    def anomalies(self) -> int:
-        return self.status_counts[Status.WARNING] + self.status_counts[Status.ERROR]
 
 
 @dataclass

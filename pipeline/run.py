@@ -15,9 +15,13 @@ from typing import Sequence
 
 from pipeline.config import ConfigError, RunConfig, resolve_data_path
 from pipeline.consumers import FileConsumer, SourceError
+from pipeline.consumers.file import concat_batches
 from pipeline.dead_letter import DeadLetterFile
 from pipeline.detectors import DETECTORS, DetectorContext
 from pipeline.engine import DetectorRun, Engine, Listener
+from pipeline.features import FeatureBuilder
+from pipeline.normalization import NORMALIZERS
+from pipeline.records import SampleBatch
 from pipeline.outputs import OUTPUTS, RunContext
 from pipeline.paths import DEFAULT_LOG_DIR, DEFAULT_MODELS_DIR
 from pipeline.progress import ProgressLine
@@ -28,19 +32,18 @@ log = logging.getLogger(__name__)
 EXIT_OK, EXIT_ERROR, EXIT_SIGINT, EXIT_SIGTERM = 0, 1, 130, 143
 
 
-def read_training_vectors(path: Path, width: int):
-    """Every usable sample of a training file as float64[n, width] (bad rows are skipped with a
-    warning: training data is not a stream to dead-letter)."""
-    import numpy as np
-    values, rejected = [], 0
+def read_training_samples(path: Path, width: int) -> SampleBatch:
+    """Every usable sample of a training file, in order (bad rows are skipped with a warning:
+    training data is not a stream to dead-letter)."""
+    parts, rejected = [], 0
     with FileConsumer(path, width) as source:
         while not source.finished:
             poll = source.poll(1 << 16)
-            values.append(poll.samples.values)
+            parts.append(poll.samples)
             rejected += len(poll.rejected)
     if rejected:
         log.warning("%s: %d training rows could not be used", path, rejected)
-    return np.concatenate(values) if values else np.empty((0, width))
+    return concat_batches(parts) if parts else SampleBatch.empty(width)
 
 
 def stream_width(config: RunConfig) -> int:
@@ -75,7 +78,8 @@ class RunSetup:
         self.runs = [
             DetectorRun(index=dc.index, detector=dc.detector.build(DETECTORS),
                         outputs=[o.build(OUTPUTS) for o in dc.outputs], time_filters=dc.time_filters,
-                        label=f"{dc.index}: {dc.algorithm}")
+                        label=f"{dc.index}: {dc.algorithm}", features=dc.features,
+                        normalizer=dc.normalization.build(NORMALIZERS) if dc.normalization else None)
             for dc in config.detectors]
         if mode in ("file", "filekafka") and config.file_name is None:
             raise ConfigError(f"file_name: required to read a file ({'-f' if mode == 'file' else '-fk'}), "
@@ -102,8 +106,11 @@ class RunSetup:
         config = self.config
 
         def training_vectors(path: Path):
-            width = config.detectors[index].input_vector_size
-            return read_training_vectors(path, width)
+            detector = config.detectors[index]
+            samples = read_training_samples(path, detector.input_vector_size)
+            if detector.features is not None and not detector.features.is_identity:
+                samples = FeatureBuilder(detector.features).transform(samples)[0]
+            return samples.values
 
         return DetectorContext(name=f"{config.name}_{index}", models_dir=self.models_dir,
                                resolve_path=lambda name: resolve_data_path(name, config.source),

@@ -209,10 +209,37 @@ def test_enable_auto_commit_must_be_a_boolean_or_its_text():
         'enable_auto_commit: expected true, false, "True" or "False", got "yes"'
 
 
-def test_feature_construction_keys_are_refused_until_implemented():
-    msg = one({"anomaly_detection_alg": ["BorderCheck()"], "anomaly_detection_conf": [BC | {"shifts": [[1]]}]})
-    assert msg.startswith("anomaly_detection_conf[0].shifts: feature construction and normalization are not "
-                          "implemented yet")
+def test_feature_construction_keys_are_validated_per_feature():
+    found = problems({"anomaly_detection_alg": ["BorderCheck()"],
+                      "anomaly_detection_conf": [BC | {"shifts": [[1], [2]], "averages": [[0]], "use_cols": [5],
+                                                       "time_features": ["second"]}]})
+    assert found == [
+        "anomaly_detection_conf[0].averages[0][0]: expected a number >= 1, got 0",
+        "anomaly_detection_conf[0].time_features[0]: expected one of 'month', 'day', 'weekday', 'hour' or "
+        "'minute', got \"second\""]
+    assert one({"anomaly_detection_alg": ["BorderCheck()"],
+                "anomaly_detection_conf": [BC | {"shifts": [[1], [2]]}]}) == \
+        "anomaly_detection_conf[0].shifts: expected at most 1 lists (one per feature, input_vector_size 1), got 2"
+    assert one({"anomaly_detection_alg": ["BorderCheck()"],
+                "anomaly_detection_conf": [BC | {"shifts": [[1, 2]], "use_cols": [0, 3]}]}) == \
+        "anomaly_detection_conf[0].use_cols[1]: expected an index below 3 (the constructed vector's length), got 3"
+
+
+def test_feature_and_normalization_keys_load():
+    cfg = parse({"anomaly_detection_alg": ["BorderCheck()"],
+                 "anomaly_detection_conf": [BC | {"shifts": [[1, 2]], "averages": [[3]], "time_features": ["hour"],
+                                                  "use_cols": [0, 3], "normalization": "LastNAverage()",
+                                                  "normalization_conf": {"N": 4}}]})
+    det = cfg.detectors[0]
+    assert det.features.memory_size == 3 and det.features.full_width == 5 and det.features.width == 2
+    assert det.normalization.name == "LastNAverage" and det.normalization.params == {"N": 4}
+
+
+def test_unknown_normalization_lists_the_known_ones():
+    assert one({"anomaly_detection_alg": ["BorderCheck()"],
+                "anomaly_detection_conf": [BC | {"normalization": "Zscore()"}]}) == \
+        "anomaly_detection_conf[0].normalization: unknown normalization 'Zscore()'; known: LastNAverage, " \
+        "PeriodicLastNAverage"
 
 
 def test_missing_data_file_is_named():

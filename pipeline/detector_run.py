@@ -1,0 +1,129 @@
+"""One configured detector inside a run: time filters -> features -> detector -> normalization
+-> outputs, with state per stream key and counters.
+
+Per (stream, key) a ``StreamState`` holds the detector instance, the feature memory and the
+normalizer memory, so each Kafka topic and message key is judged on its own history. The first
+key uses the configured detector instance; others get fresh ones rebuilt from its parameters
+(the detector contract) and started with the same context. Memory grows with the number of keys.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pipeline.detectors.base import Detector, DetectorContext
+from pipeline.features import FeatureBuilder, FeatureSpec
+from pipeline.normalization import Normalizer
+from pipeline.outputs.base import Output
+from pipeline.records import ResultBatch, SampleBatch, Status, UNDEFINED_TEXT
+from pipeline.timefilter import TimeOfDayFilter
+
+STATUS_ORDER = (Status.OK, Status.WARNING, Status.ERROR, Status.UNDEFINED)
+
+
+@dataclass
+class StreamState:
+    detector: Detector
+    features: FeatureBuilder | None = None
+    normalizer: Normalizer | None = None
+
+
+@dataclass
+class DetectorRun:
+    """See the module docstring. ``topic`` binds the detector to one Kafka topic (None: every
+    stream, as in file runs); ``normalizer`` is a prototype copied per stream key."""
+
+    index: int
+    detector: Detector
+    outputs: list[Output] = field(default_factory=list)
+    time_filters: tuple[TimeOfDayFilter, ...] = ()
+    label: str = ""
+    topic: str | None = None
+    context: DetectorContext | None = None
+    features: FeatureSpec | None = None
+    normalizer: Normalizer | None = None
+    status_counts: dict[int, int] = field(default_factory=lambda: {int(s): 0 for s in STATUS_ORDER})
+    filtered: int = 0
+    states: dict[tuple[str, str], StreamState] = field(default_factory=dict)
+
+    def __post_init__(self):
+        if not self.label:
+            self.label = f"{self.index}: {type(self.detector).__name__}"
+        if self.features is not None and self.features.is_identity:
+            self.features = None
+        texts, codes = self.detector.status_texts, self.detector.status_codes
+        undefined = np.flatnonzero(codes == Status.UNDEFINED)
+        if len(undefined):
+            self.status_texts, self.status_codes = texts, codes
+            self._undefined_idx = int(undefined[0])
+        else:  # a detector that is never undefined itself still is during feature warm-up
+            self.status_texts = (*texts, UNDEFINED_TEXT)
+            self.status_codes = np.append(codes, np.int8(Status.UNDEFINED)).astype(np.int8)
+            self._undefined_idx = len(texts)
+
+    def accepts(self, stream: str) -> bool:
+        return self.topic is None or stream in ("", self.topic)
+
+    def state_for(self, samples: SampleBatch) -> StreamState:
+        """The state of this batch's (stream, key); a file feeds the bound topic's keyless state."""
+        state_key = (samples.stream or (self.topic or ""), samples.key)
+        state = self.states.get(state_key)
+        if state is None:
+            if self.states:
+                detector = type(self.detector)(**self.detector.params())
+                if self.context is not None:
+                    detector.start(self.context)
+            else:
+                detector = self.detector
+            normalizer = None
+            if self.normalizer is not None:
+                normalizer = type(self.normalizer)(**self.normalizer.params())
+            features = FeatureBuilder(self.features) if self.features is not None else None
+            state = self.states[state_key] = StreamState(detector, features, normalizer)
+        return state
+
+    def process(self, samples: SampleBatch) -> ResultBatch:
+        if self.time_filters:
+            keep = np.ones(len(samples), dtype=bool)
+            for f in self.time_filters:
+                keep &= f.keep(samples.time_s)
+            self.filtered += int(len(samples) - keep.sum())
+            samples = samples.take(keep)
+        state = self.state_for(samples)
+        if state.features is None:
+            out = state.detector.update(samples)
+            status_idx, score, lines, suggested = out.status_idx, out.score, dict(out.lines), out.suggested_value
+        else:
+            built, defined = state.features.transform(samples)
+            out = state.detector.update(built)
+            n = len(samples)
+            status_idx = np.full(n, self._undefined_idx, dtype=np.int16)
+            status_idx[defined] = out.status_idx
+            score = np.zeros(n)
+            score[defined] = out.score
+            lines = {}
+            for name, line in out.lines.items():
+                lines[name] = np.full(n, np.nan)
+                lines[name][defined] = line
+            suggested = None
+            if out.suggested_value is not None:
+                suggested = np.full((n, out.suggested_value.shape[1]), np.nan)
+                suggested[defined] = out.suggested_value
+        if state.normalizer is not None:
+            normalized = state.normalizer.suggest(samples.values, self.status_codes[status_idx] == Status.ERROR)
+            suggested = normalized if suggested is None else np.where(np.isnan(suggested), normalized, suggested)
+        results = ResultBatch(
+            detector_index=self.index, algorithm=state.detector.name, samples=samples,
+            status_idx=status_idx, score=score, status_texts=self.status_texts,
+            status_codes=self.status_codes, lines=lines, suggested_value=suggested)
+        counts = np.bincount(status_idx, minlength=len(self.status_texts))
+        for idx, count in enumerate(counts.tolist()):
+            if count:
+                self.status_counts[int(self.status_codes[idx])] += count
+        for output in self.outputs:
+            output.write(results)
+        return results
+
+    def anomalies(self) -> int:
+        return self.status_counts[Status.WARNING] + self.status_counts[Status.ERROR]
