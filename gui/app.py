@@ -1,9 +1,104 @@
-"""Entry point of the window (built in the desktop-monitor issue)."""
+"""Entry point of the window: ``python main.py`` and ``python main.py --gui -c NAME [-f]``."""
 from __future__ import annotations
 
+import logging
+import signal
 import sys
+from pathlib import Path
+
+from PyQt5.QtCore import QTimer
+from PyQt5.QtWidgets import QApplication
+
+from gui.main_window import APPLICATION, ORGANIZATION, MainWindow
+from gui.worker import FINISHED
+from pipeline.paths import DEFAULT_LOG_DIR
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+SCREENSHOT_SIZE = (1500, 950)
 
 
-def run_gui(config=None, file_mode=False, log_dir=None, screenshot=None, speed="max") -> int:
-    print("error: the window is not built yet; run headless with -c CONFIG -f", file=sys.stderr)
-    return 2
+def application() -> QApplication:
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "monitor"])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    return app
+
+
+def run_gui(config: str | Path | None = None, file_mode: bool = False, log_dir: Path | None = None,
+            screenshot: Path | None = None, speed: str = "max") -> int:
+    """Open the window, optionally with ``config`` loaded (and started with ``file_mode``).
+
+    With ``screenshot`` the file run goes to its end, the anomaly with the most others around it
+    is selected (so the plots show markers), the whole window is saved as a PNG, and the exit
+    status says whether both worked (0) or not (1; 2 for an unusable config).
+    """
+    app = application()
+    window, code = open_window(config, file_mode, log_dir, screenshot is not None, speed)
+    if code is not None:
+        window.close()
+        return code
+    previous_handler = stop_on_sigint(window)
+    if screenshot is not None:
+        def save(outcome: str) -> None:
+            # One more turn of the event loop so that layouts and the last frame are painted.
+            QTimer.singleShot(50, lambda: app.exit(save_screenshot(window, Path(screenshot), outcome)))
+        window.run_finished.connect(save)
+    try:
+        code = app.exec_()
+    finally:
+        signal.signal(signal.SIGINT, previous_handler)
+    window.close()
+    return code
+
+
+def stop_on_sigint(window: MainWindow):
+    """Ctrl+C in the terminal closes the window like its close button (the run stops, outputs
+    are flushed); a second one ends the process at once. Returns the previous handler."""
+    def handle(signum, frame):
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        window.close()
+    previous = signal.signal(signal.SIGINT, handle)
+    # Python runs signal handlers only between bytecodes; wake it up regularly.
+    timer = QTimer(window)
+    timer.timeout.connect(lambda: None)
+    timer.start(200)
+    return previous
+
+
+def open_window(config: str | Path | None, file_mode: bool, log_dir: Path | None,
+                for_screenshot: bool = False, speed: str = "max") -> tuple[MainWindow, int | None]:
+    """The shown window with ``config`` loaded and, with ``file_mode``, started; the exit code
+    when a screenshot run cannot go on (None otherwise)."""
+    window = MainWindow(log_dir=log_dir or DEFAULT_LOG_DIR, speed=speed)
+    if for_screenshot:
+        window.resize(*SCREENSHOT_SIZE)
+    window.show()
+    if config is None:
+        return window, None
+    if not window.load_config(config):
+        print(f"error: {window.last_error}", file=sys.stderr)
+        return window, EXIT_USAGE if for_screenshot else None
+    if not file_mode:
+        window.explain_kafka_not_built()
+    elif not window.start():
+        print(f"error: {window.last_error}", file=sys.stderr)
+        return window, EXIT_ERROR if for_screenshot else None
+    return window, None
+
+
+def save_screenshot(window: MainWindow, path: Path, outcome: str) -> int:
+    """Save the window, centred on its busiest anomaly so that markers are in view."""
+    row = window.busiest_anomaly_row()
+    if row is not None:
+        window.select_anomaly(row)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not window.grab().save(str(path)):
+        print(f"error: cannot write the screenshot {path}", file=sys.stderr)
+        return EXIT_ERROR
+    if outcome != FINISHED:
+        print(f"error: the run ended {outcome}: {window.last_error or ''}".rstrip(": "), file=sys.stderr)
+        return EXIT_ERROR
+    log.info("screenshot saved to %s", path)
+    return EXIT_OK

@@ -1,0 +1,190 @@
+"""The anomaly table: every warning and error of the run, in time order, as a Qt model.
+
+Rows live in numpy columns (time, detector, value, status, score), so appending a frame costs a
+few array operations and the view asks only for the rows on screen. The table holds at most
+``max_rows`` rows; beyond that the oldest leave the table (``total`` still counts every anomaly,
+and the window says "showing the last N of M").
+"""
+from __future__ import annotations
+
+import csv
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from PyQt5.QtCore import QAbstractTableModel, QModelIndex, Qt
+
+from gui.theme import qcolor
+from gui.worker import DetectorChunk
+from pipeline.records import Status
+
+MAX_ROWS = 100_000
+COLUMNS = ("Time (UTC)", "Detector", "Value", "Status", "Score")
+TIME, DETECTOR, VALUE, STATUS, SCORE = range(len(COLUMNS))
+EXPORT_HEADER = ("time_utc", "time_s", "detector", "value", "status", "status_code", "score")
+
+_FIELDS = (("time_s", np.float64), ("detector", np.int16), ("value", np.float64),
+           ("code", np.int8), ("status_idx", np.int16), ("score", np.float64))
+
+
+def format_time(time_s: float) -> str:
+    """Epoch seconds as UTC date and time to the millisecond."""
+    try:
+        return datetime.fromtimestamp(time_s, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    except (OverflowError, OSError, ValueError):
+        return f"{time_s:.3f}"
+
+
+class AnomalyTableModel(QAbstractTableModel):
+    """Warnings and errors of every detector; each frame's rows are merged in time order.
+
+    Parameters
+    ----------
+    detector_labels : sequence of str
+        Shown in the Detector column, indexed by detector index.
+    max_rows : int
+        Rows kept; older rows leave the table.
+    """
+
+    def __init__(self, detector_labels: Sequence[str], max_rows: int = MAX_ROWS, parent=None):
+        super().__init__(parent)
+        self.detector_labels = list(detector_labels)
+        self.status_texts: dict[int, tuple[str, ...]] = {}
+        self.max_rows = max_rows
+        self.total = 0
+        self._cols = {name: np.empty(1024, dtype=dtype) for name, dtype in _FIELDS}
+        self._start = 0
+        self._end = 0
+
+    # -- filling -------------------------------------------------------------------------------
+    def append(self, chunks: Sequence[DetectorChunk]) -> int:
+        """Add the warnings and errors of one frame's chunks, in time order; returns how many."""
+        parts = []
+        for chunk in chunks:
+            code = chunk.status_code
+            keep = np.flatnonzero((code == Status.WARNING) | (code == Status.ERROR))
+            if len(keep):
+                self.status_texts[chunk.detector_index] = chunk.status_texts
+                parts.append({"time_s": chunk.time_s[keep],
+                              "detector": np.full(len(keep), chunk.detector_index, np.int16),
+                              "value": chunk.value[keep], "code": code[keep],
+                              "status_idx": chunk.status_idx[keep], "score": chunk.score[keep]})
+        if not parts:
+            return 0
+        new = {name: np.concatenate([p[name] for p in parts]) for name, _ in _FIELDS}
+        order = np.argsort(new["time_s"], kind="stable")
+        n = len(order)
+        self.total += n
+        if n > self.max_rows:
+            order = order[-self.max_rows:]
+            n = len(order)
+        overflow = self.rowCount() + n - self.max_rows
+        if overflow > 0:
+            self.beginRemoveRows(QModelIndex(), 0, overflow - 1)
+            self._start += overflow
+            self.endRemoveRows()
+        self._reserve(n)
+        rows = self.rowCount()
+        self.beginInsertRows(QModelIndex(), rows, rows + n - 1)
+        for name, values in new.items():
+            self._cols[name][self._end:self._end + n] = values[order]
+        self._end += n
+        self.endInsertRows()
+        return len(new["time_s"])
+
+    def _reserve(self, n: int) -> None:
+        """Room for ``n`` more rows at the end: compact first, grow only when that is not enough."""
+        size = len(self._cols["time_s"])
+        if self._end + n <= size:
+            return
+        rows = self._end - self._start
+        new_size = max(size, 2 * (rows + n))
+        for name, column in self._cols.items():
+            target = column if new_size == size else np.empty(new_size, dtype=column.dtype)
+            target[:rows] = column[self._start:self._end]
+            self._cols[name] = target
+        self._start, self._end = 0, rows
+
+    def clear(self) -> None:
+        self.beginResetModel()
+        self._start = self._end = 0
+        self.total = 0
+        self.endResetModel()
+
+    # -- reading -------------------------------------------------------------------------------
+    @property
+    def capped(self) -> bool:
+        return self.total > self.rowCount()
+
+    def column(self, name: str) -> np.ndarray:
+        """One column of the rows held, oldest first (a view)."""
+        return self._cols[name][self._start:self._end]
+
+    def row_time(self, row: int) -> float:
+        return float(self._cols["time_s"][self._start + row])
+
+    def row_detector(self, row: int) -> int:
+        return int(self._cols["detector"][self._start + row])
+
+    def status_text(self, row: int) -> str:
+        i = self._start + row
+        texts = self.status_texts.get(int(self._cols["detector"][i]), ())
+        idx = int(self._cols["status_idx"][i])
+        return texts[idx] if idx < len(texts) else str(int(self._cols["code"][i]))
+
+    def detector_label(self, detector: int) -> str:
+        if 0 <= detector < len(self.detector_labels):
+            return self.detector_labels[detector]
+        return str(detector)
+
+    def export_csv(self, path: Path) -> int:
+        """Write the rows held to ``path`` as CSV; returns the number of rows."""
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(EXPORT_HEADER)
+            for row in range(self.rowCount()):
+                i = self._start + row
+                t = float(self._cols["time_s"][i])
+                writer.writerow((format_time(t), repr(t), self.detector_label(self.row_detector(row)),
+                                 repr(float(self._cols["value"][i])), self.status_text(row),
+                                 int(self._cols["code"][i]), repr(float(self._cols["score"][i]))))
+        return self.rowCount()
+
+    # -- the Qt model ----------------------------------------------------------------------------
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else self._end - self._start
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.DisplayRole):
+        if role == Qt.DisplayRole and orientation == Qt.Horizontal:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex, role=Qt.DisplayRole):
+        if not index.isValid():
+            return None
+        row, col = index.row(), index.column()
+        i = self._start + row
+        if role == Qt.DisplayRole:
+            if col == TIME:
+                return format_time(float(self._cols["time_s"][i]))
+            if col == DETECTOR:
+                return self.detector_label(int(self._cols["detector"][i]))
+            if col == VALUE:
+                return f"{float(self._cols['value'][i]):.6g}"
+            if col == STATUS:
+                return self.status_text(row)
+            if col == SCORE:
+                return f"{float(self._cols['score'][i]):.3f}"
+        elif role == Qt.ForegroundRole and col == STATUS:
+            return qcolor(int(self._cols["code"][i]), text=True)
+        elif role == Qt.DecorationRole and col == STATUS:
+            return qcolor(int(self._cols["code"][i]))
+        elif role == Qt.TextAlignmentRole and col in (VALUE, SCORE):
+            return int(Qt.AlignRight | Qt.AlignVCenter)
+        elif role == Qt.ToolTipRole and col == TIME:
+            return f"{float(self._cols['time_s'][i])!r} s since the epoch"
+        return None

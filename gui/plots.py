@@ -1,0 +1,395 @@
+"""One panel per detector: the scrolling plot, and the histogram and status points if asked for.
+
+A ``DetectorPanel`` keeps the detector's recent samples in ring buffers (x = time, value, status,
+the detector's lines; and the anomaly markers), so memory stays flat on an endless stream. Frames
+are queued as they arrive and applied on the window's render tick, right before ``setData``, so a
+buffer never changes under a curve that is about to be painted.
+
+Views (the config's ``visualization`` entries):
+
+- ``GraphView`` (GraphVisualization): value and detector lines over time, clip-to-view and peak
+  downsampling, limits dashed; all anomaly markers in one scatter item holding only the visible
+  window (warnings amber, errors red, undefined grey). ``num_of_points`` sets the followed window.
+- ``HistogramView`` (HistogramVisualization): the values held in the panel's buffer, in
+  ``num_of_bins`` bins over ``range`` (or the data's range); refreshed on the slow timer.
+- ``StatusPointsView`` (StatusPointsVisualization): the last ``num_of_points`` samples as points
+  coloured by status.
+"""
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from pyqtgraph.graphicsItems.DateAxisItem import (MINUTE_SPACING, MS_SPACING, TickSpec, ZoomLevel,
+                                                  makeMSStepper, makeSStepper)
+from PyQt5.QtCore import Qt, pyqtSignal
+from PyQt5.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from gui import theme
+from gui.ring_buffer import RingBuffer
+from gui.worker import DetectorChunk
+from pipeline.records import Status
+
+#: Samples per detector kept for scrolling back in time.
+HISTORY = 200_000
+#: Most markers drawn at once; beyond it the visible ones are thinned, errors first kept.
+MAX_MARKERS = 4000
+DEFAULT_WINDOW = 500
+
+X, VALUE, CODE = 0, 1, 2
+MARKER_CODES = (Status.ERROR, Status.WARNING, Status.UNDEFINED)
+
+
+def configure_pyqtgraph() -> None:
+    """Light theme (readable in screenshots and print) and fast drawing."""
+    pg.setConfigOptions(background=theme.BACKGROUND, foreground=theme.FOREGROUND, antialias=False)
+
+
+#: Below one second per tick, show the whole time of day with milliseconds, not just "09.250".
+MS_ZOOM_LEVEL = ZoomLevel([
+    TickSpec(MINUTE_SPACING, makeSStepper(MINUTE_SPACING), "%H:%M:%S"),
+    TickSpec(MS_SPACING, makeMSStepper(MS_SPACING), "%H:%M:%S.%f", autoSkip=[1, 5, 10, 25]),
+], "99:99:99.999")
+
+
+class TimeAxis(pg.DateAxisItem):
+    """Epoch seconds as UTC time of day (dates when zoomed out)."""
+
+    def __init__(self):
+        super().__init__(orientation="bottom", utcOffset=0)
+        self.zoomLevels[1] = MS_ZOOM_LEVEL
+        self.setLabel("time (UTC)")
+
+
+def legend_html(line_names: Sequence[str], markers: bool = True) -> str:
+    """The legend as one line of text, so it never covers the data."""
+    def entry(colour: str, glyph: str, name: str) -> str:
+        return f"<span style='color:{colour}'>{glyph}</span>&nbsp;{name}"
+    entries = [entry(theme.VALUE_COLOR, "━━", "value")]
+    entries += [entry(theme.line_color(name, i), "━━", name)
+                for i, name in enumerate(line_names) if name not in theme.LIMIT_LINES]
+    limits = [name for name in line_names if name in theme.LIMIT_LINES]
+    if limits:
+        entries.append(entry(theme.LIMIT_COLOR, "╍╍", " / ".join(limits)))
+    if markers:
+        glyphs = {Status.ERROR: "●", Status.WARNING: "▲", Status.UNDEFINED: "■"}
+        entries += [entry(theme.STATUS_COLORS[s], glyphs[s], theme.STATUS_NAMES[s]) for s in MARKER_CODES]
+    return "&nbsp;&nbsp;&nbsp;".join(entries)
+
+
+def thin_markers(codes: np.ndarray, limit: int) -> np.ndarray:
+    """Indices of at most ``limit`` markers: errors, then warnings, then undefined, each evenly
+    thinned when it does not fit."""
+    chosen = []
+    room = limit
+    for code in MARKER_CODES:
+        idx = np.flatnonzero(codes == code)
+        if len(idx) > room:
+            idx = idx[np.linspace(0, len(idx) - 1, room).astype(np.int64)] if room > 0 else idx[:0]
+        chosen.append(idx)
+        room -= len(idx)
+    return np.sort(np.concatenate(chosen))
+
+
+class GraphView(pg.PlotWidget):
+    """The scrolling plot of one detector (see the module doc)."""
+
+    def __init__(self, panel: "DetectorPanel", num_of_points: int = DEFAULT_WINDOW):
+        super().__init__(axisItems={"bottom": TimeAxis()})
+        self.panel = panel
+        self.num_of_points = num_of_points
+        item = self.getPlotItem()
+        item.setClipToView(True)
+        item.setDownsampling(auto=True, mode="peak")
+        item.showGrid(x=True, y=True, alpha=0.15)
+        item.setLabel("left", "value")
+        item.setMenuEnabled(False)  # its plot options would reset clip/downsampling per curve
+        self.value_curve = item.plot(pen=pg.mkPen(theme.VALUE_COLOR, width=1.2), name="value")
+        self.line_curves = {
+            name: item.plot(pen=theme.line_pen(name, i), name=name, connect="finite")
+            for i, name in enumerate(panel.line_names)}
+        self.markers = pg.ScatterPlotItem(pen=None)
+        self.markers.setZValue(10)
+        item.getViewBox().addItem(self.markers)  # not a curve: keeps PlotItem's curve options intact
+        self.cursor = pg.InfiniteLine(angle=90, movable=False,
+                                      pen=pg.mkPen(theme.CURSOR_COLOR, width=1, style=Qt.DotLine))
+        self.cursor.setZValue(20)
+        self.cursor.hide()
+        item.addItem(self.cursor, ignoreBounds=True)
+        self._marker_key = None
+        self.markers_drawn = 0
+
+    @property
+    def view_box(self) -> pg.ViewBox:
+        return self.getPlotItem().getViewBox()
+
+    def clear_data(self) -> None:
+        self.value_curve.setData([], [])
+        for curve in self.line_curves.values():
+            curve.setData([], [])
+        self.markers.clear()
+        self.cursor.hide()
+        self._marker_key = None
+
+    def follow_range(self) -> tuple[float, float] | None:
+        """The x range that shows the newest ``num_of_points`` samples (filling from the left
+        until there are that many)."""
+        ring = self.panel.ring
+        if ring.count == 0:
+            return None
+        x = ring.view()[X]
+        last = float(x[-1])
+        n = self.num_of_points
+        if ring.count >= n:
+            return float(x[-n]), last
+        first = float(x[0])
+        if ring.count < 2 or last <= first:
+            return first - 0.5, first + 0.5
+        return first, first + (last - first) * (n - 1) / (ring.count - 1)
+
+    def fit_y(self, left: float, right: float) -> None:
+        """Fit the y range to the values and lines between ``left`` and ``right``."""
+        ring = self.panel.ring
+        if ring.count == 0:
+            return
+        data = ring.view()
+        x = data[X]
+        i0, i1 = np.searchsorted(x, left), np.searchsorted(x, right, side="right")
+        if i1 <= i0:
+            return
+        rows = data[[VALUE, *range(CODE + 1, data.shape[0])], i0:i1]
+        finite = rows[np.isfinite(rows)]
+        if len(finite) == 0:
+            return
+        lo, hi = float(finite.min()), float(finite.max())
+        if hi - lo < 1e-12:
+            pad = max(abs(lo) * 0.05, 0.5)
+            lo, hi = lo - pad, hi + pad
+        self.view_box.setYRange(lo, hi, padding=0.06)
+
+    def render(self, data_changed: bool) -> None:
+        ring = self.panel.ring
+        if data_changed:
+            data = ring.view()
+            self.value_curve.setData(data[X], data[VALUE], connect="all")
+            for i, curve in enumerate(self.line_curves.values()):
+                curve.setData(data[X], data[CODE + 1 + i])
+        self._render_markers()
+
+    def _render_markers(self) -> None:
+        (left, right), _ = self.view_box.viewRange()
+        key = (left, right, self.panel.markers.total)
+        if key == self._marker_key:
+            return
+        self._marker_key = key
+        m = self.panel.markers.view()
+        visible = np.flatnonzero((m[X] >= left) & (m[X] <= right))
+        codes = m[CODE, visible].astype(np.int64)
+        if len(visible) > MAX_MARKERS:
+            keep = thin_markers(codes, MAX_MARKERS)
+            visible, codes = visible[keep], codes[keep]
+        lut = codes + 1
+        self.markers.setData(x=m[X, visible], y=m[VALUE, visible], brush=theme.BRUSHES[lut],
+                             symbol=theme.SYMBOLS[lut], size=theme.SIZES[lut])
+        self.markers_drawn = len(visible)
+
+    def refresh(self) -> None:
+        """Everything is drawn on the render tick."""
+
+    def show_cursor(self, time_s: float) -> None:
+        self.cursor.setValue(time_s)
+        self.cursor.show()
+
+
+class HistogramView(pg.PlotWidget):
+    """A histogram of the values in the panel's buffer (see the module doc)."""
+
+    def __init__(self, panel: "DetectorPanel", num_of_bins: int = 50, range: Sequence[float] | None = None):  # noqa: A002
+        super().__init__()
+        self.panel = panel
+        self.num_of_bins = num_of_bins
+        self.value_range = tuple(range) if range is not None else None
+        item = self.getPlotItem()
+        item.setMenuEnabled(False)
+        item.setLabel("bottom", "value")
+        item.setLabel("left", "samples")
+        item.showGrid(y=True, alpha=0.15)
+        self.bars = item.plot(stepMode="center", fillLevel=0, pen=pg.mkPen(theme.VALUE_COLOR),
+                              brush=pg.mkBrush(theme.VALUE_COLOR + "80"))
+        self._drawn_total = -1
+
+    def clear_data(self) -> None:
+        self.bars.setData([0, 1], [0])
+        self._drawn_total = -1
+
+    def refresh(self) -> None:
+        ring = self.panel.ring
+        if ring.total == self._drawn_total or ring.count == 0:
+            return
+        self._drawn_total = ring.total
+        values = ring.view()[VALUE]
+        counts, edges = np.histogram(values, bins=self.num_of_bins, range=self.value_range)
+        self.bars.setData(edges, counts)
+        self.setTitle(f"last {ring.count:,} values", size="8pt")
+
+    def render(self, data_changed: bool) -> None:
+        """Histograms follow the slow timer (``refresh``)."""
+
+
+class StatusPointsView(pg.PlotWidget):
+    """The last ``num_of_points`` samples as points coloured by status."""
+
+    def __init__(self, panel: "DetectorPanel", num_of_points: int = DEFAULT_WINDOW):
+        super().__init__(axisItems={"bottom": TimeAxis()})
+        self.panel = panel
+        self.num_of_points = num_of_points
+        item = self.getPlotItem()
+        item.setMenuEnabled(False)
+        item.setLabel("left", "value")
+        item.showGrid(x=True, y=True, alpha=0.15)
+        self.points = pg.ScatterPlotItem(pen=None, size=5)
+        item.addItem(self.points)
+        self.setTitle(f"last {num_of_points:,} samples by status", size="8pt")
+
+    def clear_data(self) -> None:
+        self.points.clear()
+
+    def render(self, data_changed: bool) -> None:
+        if not data_changed:
+            return
+        data = self.panel.ring.view()[:, -self.num_of_points:]
+        lut = data[CODE].astype(np.int64) + 1
+        self.points.setData(x=data[X], y=data[VALUE], brush=theme.BRUSHES[lut])
+
+    def refresh(self) -> None:
+        """Nothing slow to refresh."""
+
+
+VIEW_CLASSES = {"GraphVisualization": GraphView, "HistogramVisualization": HistogramView,
+                "StatusPointsVisualization": StatusPointsView}
+VIEW_STRETCH = {GraphView: 5, HistogramView: 2, StatusPointsView: 3}
+VIEW_PARAMS = {GraphView: ("num_of_points",), HistogramView: ("num_of_bins", "range"),
+               StatusPointsView: ("num_of_points",)}
+
+
+class DetectorPanel(QFrame):
+    """A detector's header (name, parameters, legend) and its views side by side.
+
+    Parameters
+    ----------
+    index : int
+        The detector's index in the config.
+    label : str
+        ``"0: Welford"``.
+    params : mapping
+        The detector's parameters, shown in the header.
+    line_names : sequence of str
+        The detector's plot lines (``Detector.line_names``).
+    views : sequence of (name, params)
+        The config's visualizations; none means the scrolling plot.
+    history : int
+        Samples kept for scrolling back.
+    """
+
+    counts_changed = pyqtSignal()
+
+    def __init__(self, index: int, label: str, params: Mapping, line_names: Sequence[str],
+                 views: Sequence[tuple[str, Mapping]] = (), history: int = HISTORY):
+        super().__init__()
+        self.index = index
+        self.label = label
+        self.line_names = tuple(line_names)
+        self.ring = RingBuffer(history, CODE + 1 + len(self.line_names))
+        self.markers = RingBuffer(history, 3)
+        self.samples = 0
+        self.counts = {int(s): 0 for s in Status}
+        self._queue: list[DetectorChunk] = []
+
+        self.setFrameShape(QFrame.StyledPanel)
+        self.setMinimumHeight(230)
+        self.title = QLabel(f"<b>{label}</b>&nbsp;&nbsp;<span style='color:#555'>{format_params(params)}</span>")
+        self.title.setTextFormat(Qt.RichText)
+        self.legend = QLabel()
+        self.legend.setTextFormat(Qt.RichText)
+        self.legend.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+        header = QHBoxLayout()
+        header.setContentsMargins(6, 2, 6, 0)
+        header.addWidget(self.title, 1)
+        header.addWidget(self.legend)
+        row = QHBoxLayout()
+        row.setContentsMargins(2, 0, 2, 2)
+        self.views: list[QWidget] = []
+        for name, view_params in (views or [("GraphVisualization", {})]):
+            cls = VIEW_CLASSES[name]
+            kwargs = {k: v for k, v in view_params.items() if k in VIEW_PARAMS[cls] and v is not None}
+            view = cls(self, **kwargs)
+            view.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+            self.views.append(view)
+            row.addWidget(view, VIEW_STRETCH[cls])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(header)
+        layout.addLayout(row, 1)
+        has_graph = any(isinstance(v, GraphView) for v in self.views)
+        self.legend.setText(legend_html(self.line_names if has_graph else (), markers=True))
+
+    @property
+    def graphs(self) -> list[GraphView]:
+        return [v for v in self.views if isinstance(v, GraphView)]
+
+    @property
+    def anomalies(self) -> int:
+        return self.counts[Status.WARNING] + self.counts[Status.ERROR]
+
+    def queue(self, chunk: DetectorChunk) -> None:
+        """Count the chunk now; its samples reach the buffers on the next ``apply_queued``."""
+        if len(chunk) == 0:
+            return
+        self._queue.append(chunk)
+        self.samples += len(chunk)
+        codes, counts = np.unique(chunk.status_code, return_counts=True)
+        for code, count in zip(codes.tolist(), counts.tolist()):
+            self.counts[code] += count
+
+    def apply_queued(self) -> bool:
+        """Move queued chunks into the buffers; True if there were any."""
+        if not self._queue:
+            return False
+        chunks, self._queue = self._queue, []
+        for chunk in chunks:
+            block = np.empty((self.ring.columns, len(chunk)))
+            block[X] = chunk.time_s
+            block[VALUE] = chunk.value
+            block[CODE] = chunk.status_code
+            for i, name in enumerate(self.line_names):
+                block[CODE + 1 + i] = chunk.lines.get(name, np.nan)
+            self.ring.extend(block)
+            marked = chunk.status_code != Status.OK
+            if marked.any():
+                self.markers.extend(np.vstack([chunk.time_s[marked], chunk.value[marked],
+                                               chunk.status_code[marked]]))
+        return True
+
+    def render(self, data_changed: bool) -> None:
+        for view in self.views:
+            view.render(data_changed)
+
+    def refresh(self) -> None:
+        """The slow timer: histograms."""
+        for view in self.views:
+            view.refresh()
+
+    def clear(self) -> None:
+        self._queue.clear()
+        self.ring.clear()
+        self.markers.clear()
+        self.samples = 0
+        self.counts = {int(s): 0 for s in Status}
+        for view in self.views:
+            view.clear_data()
+
+
+def format_params(params: Mapping) -> str:
+    return ", ".join(f"{k}={v}" for k, v in params.items() if v is not None)
