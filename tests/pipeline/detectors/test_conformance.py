@@ -1,7 +1,7 @@
 """One suite over every registered detector: the contract every detector keeps.
 
-Each detector is exercised with the example parameters in EXAMPLES (a test fails when a
-registered detector has none, so a new detector cannot skip the suite): its parameters survive a
+Each detector is exercised with its example parameters in tests/detector_examples.py (a test
+fails when a registered detector has none, so a new detector cannot skip the suite): its parameters survive a
 JSON round trip; it scores from the first sample; the same parameters (and seed) give the same
 output; memory stays flat on a long stream; results do not depend on batch cuts; a stream with
 injected spikes ranks them above normal samples. Invalid messages never reach a detector: the
@@ -12,27 +12,40 @@ from __future__ import annotations
 
 import json
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy.stats import mannwhitneyu
 
 from pipeline.consumers.messages import messages_to_batch
-from pipeline.detectors import DETECTORS
+from pipeline.detectors import DETECTORS, DetectorContext
 from tests.conftest import batch_of
-
-#: name -> (example parameters, minimal ROC AUC on the spiked stream, samples for the memory test)
-EXAMPLES: dict[str, tuple[dict, float, int]] = {
-    "BorderCheck": ({"UL": 3.0, "LL": -3.0, "warning_stages": [0.8]}, 0.9, 1_000_000),
-    "EMA": ({"UL": 2.0, "LL": -2.0, "N": 2, "warning_stages": [0.8]}, 0.9, 1_000_000),
-    "Welford": ({"X": 3.0, "N": 50, "warning_stages": [0.8]}, 0.9, 1_000_000),
-}
+from tests.detector_examples import EXAMPLES
 
 NAMES = sorted(DETECTORS.names())
+CONTEXT: DetectorContext
+
+
+def training_vectors(path):
+    """What every example's ``train_data`` reads: 2000 clean samples of the test signal."""
+    rng = np.random.default_rng(99)
+    return (np.sin(np.arange(2000) * 2 * np.pi / 200) + rng.normal(0, 0.2, 2000))[:, None]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def models_dir(tmp_path_factory):
+    global CONTEXT
+    CONTEXT = DetectorContext(name="conformance", models_dir=tmp_path_factory.mktemp("models"),
+                              resolve_path=Path, training_vectors=training_vectors)
+    yield CONTEXT.models_dir
 
 
 def build(name):
-    return DETECTORS.resolve(name)(**EXAMPLES[name][0])
+    """A started detector with the example parameters (model files go to a temporary folder)."""
+    detector = DETECTORS.resolve(name)(**EXAMPLES[name][0])
+    detector.start(CONTEXT)
+    return detector
 
 
 def spiked_stream(n=4000, seed=0):
