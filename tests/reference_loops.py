@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-RESYNC_EVERY = 4096
+RESYNC_EVERY = 16384
 TINY = 5e-324
 
 

@@ -52,24 +52,43 @@ class Band:
         A band of zero width (UL == LL) puts the centre at 0 and everything else at +-inf.
         """
         q = np.asarray(q, dtype=np.float64)
+        centre = upper + lower
+        centre = centre / 2
+        width = upper - lower
+        # 2 * (q - centre) / width, evaluated in that order, in place
+        n = q - centre
+        n *= 2
         with np.errstate(divide="ignore", invalid="ignore"):
-            n = 2 * (q - (upper + lower) / 2) / (upper - lower)
-        degenerate = np.broadcast_to(np.asarray(upper == lower), n.shape)
+            n /= width
+        degenerate = np.asarray(width == 0)
         if degenerate.any():
-            centre = np.broadcast_to((upper + lower) / 2, n.shape)
+            degenerate = np.broadcast_to(degenerate, n.shape)
+            centre = np.broadcast_to(centre, n.shape)
             n = np.where(degenerate, np.where(q == centre, 0.0, np.copysign(np.inf, q - centre)), n)
         return n
 
     def classify(self, n: np.ndarray) -> np.ndarray:
         """Status index (into ``status_texts``) of every normalised position ``n``."""
-        idx = np.full(n.shape, OK_IDX, dtype=np.int16)
-        alive = np.ones(n.shape, dtype=bool)
-        for i, stage in enumerate(self.stages):
-            above = n > stage
-            below = ~above & (n < -stage)
-            alive &= above | below
-            idx[alive & above] = FIRST_WARNING_IDX + 2 * i
-            idx[alive & below] = FIRST_WARNING_IDX + 2 * i + 1
+        if len(self.stages) and self.stages[0] >= 0:
+            # Non-negative sorted stages: stage i matches iff |n| > s_i, so the matches form a
+            # prefix; its length m picks warning m - 1, the sign of n its direction.
+            a = np.abs(n)
+            m = (a > self.stages[0]).astype(np.int16)
+            for stage in self.stages[1:]:
+                m += a > stage
+            idx = m * 2
+            idx += FIRST_WARNING_IDX - 2
+            idx += n < 0
+            idx *= m > 0
+        else:
+            idx = np.full(n.shape, OK_IDX, dtype=np.int16)
+            alive = np.ones(n.shape, dtype=bool)
+            for i, stage in enumerate(self.stages):
+                above = n > stage
+                below = ~above & (n < -stage)
+                alive &= above | below
+                idx[alive & above] = FIRST_WARNING_IDX + 2 * i
+                idx[alive & below] = FIRST_WARNING_IDX + 2 * i + 1
         idx[n > 1] = ERROR_ABOVE_IDX
         idx[n < -1] = ERROR_BELOW_IDX
         return idx
@@ -79,5 +98,7 @@ class Band:
         """Anomaly score in [0, 1] from the normalised position (NaN -> 0)."""
         a = np.abs(n)
         with np.errstate(invalid="ignore"):
-            s = np.where(np.isinf(a), 1.0, a / (1.0 + a))
-        return np.nan_to_num(s, nan=0.0)
+            s = a / (1.0 + a)
+        s[a == np.inf] = 1.0
+        s[np.isnan(s)] = 0.0
+        return s

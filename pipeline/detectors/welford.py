@@ -14,7 +14,7 @@ from pipeline.records import DetectorOutput, SampleBatch
 #: Window sums are recomputed exactly (``math.fsum``) at every multiple of this many samples, so
 #: rounding errors of the rolling update never accumulate. Positions are absolute sample indices,
 #: which keeps the result independent of how the stream is cut into batches.
-RESYNC_EVERY = 4096
+RESYNC_EVERY = 16384
 
 TINY = float(np.nextafter(0.0, 1.0))
 
@@ -146,10 +146,12 @@ class Welford(Detector):
         else:
             mean, var = self._window_stats(x)
         self._seen += len(x)
-        std = np.sqrt(np.maximum(var, 0.0))
+        np.maximum(var, 0.0, out=var)
+        std = np.sqrt(var, out=var)
         std[std == 0] = TINY
-        upper = mean + self.X * std
-        lower = mean - self.X * std
+        half_width = self.X * std
+        upper = mean + half_width
+        lower = mean - half_width
         n = self._band.normalised(x, upper, lower)
         undefined = np.isnan(mean)
         status = self._band.classify(n)

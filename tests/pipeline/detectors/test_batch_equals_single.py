@@ -50,7 +50,7 @@ def random_cuts(rng, n):
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_any_batching_equals_the_per_sample_loop(cls, params, loop, seed):
     rng = np.random.default_rng(seed)
-    x = random_stream(rng, 10_000)  # crosses two exact-resync points of Welford's window sums
+    x = random_stream(rng, 40_000)  # crosses two exact-resync points of Welford's window sums
     expected_statuses, expected_scores = loop(x.tolist(), **params)
 
     whole = run_in_batches(cls(**params), x, [len(x)])
