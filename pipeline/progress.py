@@ -10,13 +10,17 @@ from pipeline.records import ResultBatch, SampleBatch
 
 
 class ProgressLine:
-    """Engine listener that shows one updating line; appears after ``delay_s`` of running.
+    """Engine listener that shows one updating line on stderr.
 
-    ``total_bytes`` makes it show the share of the input read (file runs)."""
+    ``enabled`` None shows it only on a terminal and only after a second of running (short runs
+    stay quiet); True always shows it, at once. File sources report bytes, so the line also
+    shows the share of the input read."""
 
-    def __init__(self, source, enabled: bool | None = None, delay_s: float = 1.0):
+    def __init__(self, source, enabled: bool | None = None, delay_s: float | None = None):
         self.source = source
         self.anomalies = 0
+        if delay_s is None:
+            delay_s = 0.0 if enabled else 1.0
         done, total = source.progress()
         self.bar = tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr,
                         disable=not enabled if enabled is not None else None, delay=delay_s,

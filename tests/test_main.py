@@ -36,6 +36,12 @@ def test_default_config_runs_headless_and_summarises(tmp_path):
     assert len(rows) == welford["error"] + welford["warning"] + welford["undefined"]
 
 
+def test_progress_line_shows_samples_rate_and_anomalies(tmp_path):
+    result = run_cli("-c", "default.json", "-f", "--log-dir", tmp_path, "--progress", "--batch-size", "4096")
+    assert result.returncode == 0, result.stderr
+    assert "31,416 samples" in result.stderr and "/s" in result.stderr and "229 anomalies" in result.stderr
+
+
 def test_config_paths_work_from_any_folder(tmp_path):
     result = run_cli("-c", "default", "-f", "--log-dir", tmp_path / "log", "-q", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
