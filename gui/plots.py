@@ -210,6 +210,7 @@ class HistogramView(pg.PlotWidget):
         self.panel = panel
         self.num_of_bins = num_of_bins
         self.value_range = tuple(range) if range is not None else None
+        self.outside = 0
         item = self.getPlotItem()
         item.setMenuEnabled(False)
         item.setLabel("bottom", "value")
@@ -231,7 +232,9 @@ class HistogramView(pg.PlotWidget):
         values = ring.view()[VALUE]
         counts, edges = np.histogram(values, bins=self.num_of_bins, range=self.value_range)
         self.bars.setData(edges, counts)
-        self.setTitle(f"last {ring.count:,} values", size="8pt")
+        self.outside = int(ring.count - counts.sum())
+        outside = f", {self.outside:,} outside {list(self.value_range)}" if self.outside else ""
+        self.setTitle(f"last {ring.count:,} values{outside}", size="8pt")
 
     def render(self, data_changed: bool) -> None:
         """Histograms follow the slow timer (``refresh``)."""

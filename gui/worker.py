@@ -156,8 +156,11 @@ class FrameCollector:
         now = self.clock()
         if now < self._next_emit:
             return
-        # Scheduled slots, not "now + interval": a steady stream gets the full rate on average.
-        self._next_emit = max(self._next_emit + 1.0 / self.max_rate_hz, now)
+        # Keep to a schedule while frames are at most half an interval late, so a steady stream
+        # gets the full rate on average; after a quiet spell, start a new schedule from now.
+        interval = 1.0 / self.max_rate_hz
+        late = now - self._next_emit
+        self._next_emit = self._next_emit + interval if late < interval / 2 else now + interval
         self._emit(final=False)
 
     def finish(self) -> None:

@@ -1,0 +1,83 @@
+"""Opening configs: the file dialog, recent configs, invalid configs, the Kafka notice."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PyQt5.QtWidgets import QMessageBox
+
+from gui.app import open_window
+from gui.main_window import KAFKA_NOT_BUILT, MainWindow
+from pipeline.paths import CONFIG_DIR
+
+DEFAULT = CONFIG_DIR / "default.json"
+
+
+def test_open_config_dialog_starts_in_configuration_and_loads_the_chosen_file(qtbot, make_window):
+    window = make_window()
+    assert not window.start_action.isEnabled()
+    dialog = window.open_config_dialog()
+    assert Path(dialog.directory().absolutePath()) == CONFIG_DIR
+    assert any("*.json" in f for f in dialog.nameFilters())
+    assert dialog.isVisible()
+    with qtbot.waitSignal(window.config_loaded, timeout=5000):
+        dialog.selectFile(str(DEFAULT))
+        dialog.accept()
+    assert window.config.source == DEFAULT
+    assert [p.label for p in window.panels] == [f"{d.index}: {d.algorithm}" for d in window.config.detectors]
+    assert window.start_action.isEnabled()
+    assert window.state == "ready"
+
+
+def test_recent_configs_are_remembered_across_windows(make_window, settings, tmp_path):
+    first = make_window()
+    assert first.load_config("default.json")
+    second = make_window()
+    assert second.recent_configs() == [str(DEFAULT)]
+    actions = [a for a in second.recent_menu.actions() if a.isEnabled()]
+    assert len(actions) == 1 and "default.json" in actions[0].text()
+    actions[0].trigger()
+    assert second.config is not None and second.config.source == DEFAULT
+
+
+def test_invalid_config_shows_the_problem_and_the_window_stays_usable(make_window, tmp_path):
+    window = make_window()
+    assert window.load_config("default.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"anomaly_detection_alg": ["BorderCheck()"],
+                               "anomaly_detection_conf": [{"input_vector_size": 1, "UL": "4a", "LL": 2}]}))
+    assert not window.load_config(bad)
+    box = window.message_box
+    assert box is not None and box.isVisible()
+    assert box.icon() == QMessageBox.Critical
+    assert "anomaly_detection_conf[0].UL" in box.text()
+    assert window.config.source == DEFAULT  # the previous config stays loaded
+    assert window.open_action.isEnabled() and window.start_action.isEnabled()
+    box.close()
+
+
+def test_config_with_invalid_json_is_reported_not_raised(make_window, tmp_path):
+    window = make_window()
+    broken = tmp_path / "broken.json"
+    broken.write_text("{ not json")
+    assert not window.load_config(broken)
+    assert "invalid JSON" in window.message_box.text()
+    assert window.config is None
+
+
+def test_without_file_mode_the_window_explains_that_kafka_is_not_built(qtbot, tmp_path, settings):
+    window, code = open_window("default.json", file_mode=False, log_dir=tmp_path / "log")
+    qtbot.addWidget(window)
+    assert code is None
+    assert not window.running
+    assert "Kafka input is not built yet" in window.message_box.text()
+    assert KAFKA_NOT_BUILT.split(",")[0] in window.message_box.text()
+    window.message_box.close()
+
+
+def test_a_fresh_window_invites_to_open_a_config(make_window):
+    window = make_window()
+    assert isinstance(window, MainWindow)
+    assert window.placeholder.isVisible()
+    assert "Open config" in window.placeholder.text()
+    assert window.state == "no config"

@@ -1,0 +1,180 @@
+"""What the plots show: views per config, markers by status, following, centring, export."""
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+from PyQt5.QtCore import QPoint, QPointF, Qt
+from PyQt5.QtGui import QImage, QWheelEvent
+from PyQt5.QtWidgets import QApplication
+
+from gui import theme
+from gui.anomaly_table import EXPORT_HEADER, TIME
+from gui.plots import CODE, VALUE, X, GraphView, HistogramView, StatusPointsView
+from gui.worker import FINISHED
+from pipeline.records import Status
+
+BORDER = "tests/gui/configs/border_views.json"
+
+
+@pytest.fixture
+def finished_window(make_window, run_to_end):
+    def make(config, **kwargs):
+        window = make_window(**kwargs)
+        assert window.load_config(config)
+        assert run_to_end(window) == FINISHED
+        return window
+    return make
+
+
+def test_each_visualization_entry_becomes_a_view_and_none_means_the_scrolling_plot(finished_window):
+    window = finished_window(BORDER)
+    views = window.panels[0].views
+    assert [type(v) for v in views] == [GraphView, HistogramView, StatusPointsView]
+    graph, histogram, points = views
+    assert graph.num_of_points == 300
+    assert histogram.num_of_bins == 30 and histogram.value_range == (-4.0, 4.0)
+    assert points.num_of_points == 200
+    window._refresh_status()
+    edges, counts = histogram.bars.getData()
+    assert len(counts) == 30 and counts.sum() + histogram.outside == window.panels[0].ring.count
+    assert histogram.outside > 0 and f"{histogram.outside} outside [-4.0, 4.0]" in histogram.plotItem.titleLabel.text
+    assert len(points.points.data) == 200
+
+    default = finished_window("default.json")
+    assert [type(v) for v in default.panels[1].views] == [GraphView]  # EMA has no visualization
+
+
+def test_detector_lines_are_drawn_with_limits_dashed(finished_window):
+    window = finished_window("default.json")
+    welford, ema = (p.graphs[0] for p in window.panels)
+    assert set(welford.line_curves) == {"mean", "UL", "LL"}
+    assert set(ema.line_curves) == {"EMA", "UL", "LL"}
+    for graph in (welford, ema):
+        assert graph.line_curves["UL"].opts["pen"].style() == Qt.DashLine
+        assert graph.line_curves["LL"].opts["pen"].style() == Qt.DashLine
+        x, y = graph.value_curve.xData, graph.value_curve.yData
+        assert len(x) == len(y) == window.samples and np.all(np.diff(x) > 0)
+    ul = ema.line_curves["UL"].yData
+    assert np.all(ul == window.config.detectors[1].detector.params["UL"])
+    legend = window.panels[0].legend.text()
+    for entry in ("value", "mean", "UL / LL", "error", "warning", "undefined"):
+        assert entry in legend
+
+
+def test_plots_use_clip_to_view_and_peak_downsampling(finished_window):
+    window = finished_window("default.json")
+    for graph in window.graphs:
+        for curve in [graph.value_curve, *graph.line_curves.values()]:
+            assert curve.opts["clipToView"] is True
+            assert curve.opts["autoDownsample"] is True
+            assert curve.opts["downsampleMethod"] == "peak"
+
+
+def test_markers_show_every_visible_anomaly_in_its_status_colour(finished_window):
+    window = finished_window(BORDER)
+    graph = window.panels[0].graphs[0]
+    ring = window.panels[0].ring.view()
+    window.centre_on(float(window.model.row_time(window.model.rowCount() // 2)))
+    (left, right), _ = graph.view_box.viewRange()
+    in_view = (ring[X] >= left) & (ring[X] <= right)
+    expected = {int(c): int(n) for c, n in zip(*np.unique(ring[CODE, in_view], return_counts=True))}
+    points = graph.markers.points()
+    colours = [p.brush().color().name() for p in points]
+    assert len(points) == graph.markers_drawn == expected.get(Status.WARNING, 0) + expected.get(Status.ERROR, 0)
+    assert colours.count(theme.STATUS_COLORS[Status.WARNING]) == expected.get(Status.WARNING, 0) > 0
+    assert colours.count(theme.STATUS_COLORS[Status.ERROR]) == expected.get(Status.ERROR, 0) > 0
+    assert all(left <= p.pos().x() <= right for p in points)  # only the visible window
+
+
+def test_undefined_samples_get_grey_markers_and_ok_samples_none(finished_window):
+    window = finished_window("default.json")
+    welford = window.panels[0]
+    graph = welford.graphs[0]
+    first = welford.ring.view()[X][0]
+    window.centre_on(float(first) + 0.1)
+    colours = {p.brush().color().name() for p in graph.markers.points()}
+    assert theme.STATUS_COLORS[Status.UNDEFINED] in colours
+    assert welford.markers.total == (welford.counts[Status.UNDEFINED] + welford.counts[Status.WARNING]
+                                     + welford.counts[Status.ERROR])
+
+
+def test_following_shows_the_newest_num_of_points_samples(finished_window):
+    window = finished_window(BORDER)
+    graph = window.panels[0].graphs[0]
+    x = window.panels[0].ring.view()[X]
+    (left, right), _ = graph.view_box.viewRange()
+    assert window.following
+    assert right == pytest.approx(x[-1]) and left == pytest.approx(x[-300])
+
+
+def test_clicking_a_row_centres_the_plots_there_and_follow_brings_them_back(qtbot, finished_window):
+    window = finished_window("default.json")
+    row = 5
+    index = window.model.index(row, TIME)
+    rect = window.table.visualRect(index)
+    if not rect.isValid():
+        window.table.scrollTo(index)
+        rect = window.table.visualRect(index)
+    qtbot.mouseClick(window.table.viewport(), Qt.LeftButton, pos=rect.center())
+    t = window.model.row_time(row)
+    assert not window.following and not window.follow_action.isChecked()
+    for graph in window.graphs:
+        (left, right), _ = graph.view_box.viewRange()
+        assert (left + right) / 2 == pytest.approx(t, abs=1e-6)
+        assert graph.cursor.isVisible() and graph.cursor.value() == pytest.approx(t)
+    window.follow_action.trigger()
+    window.render_now()
+    assert window.following
+    (left, right), _ = window.graphs[0].view_box.viewRange()
+    assert right == pytest.approx(window.panels[0].ring.view()[X][-1])
+
+
+def test_zooming_by_hand_stops_following(qtbot, finished_window):
+    window = finished_window("default.json")
+    graph = window.graphs[0]
+    centre = graph.viewport().rect().center()
+    event = QWheelEvent(QPointF(centre), QPointF(graph.viewport().mapToGlobal(centre)), QPoint(0, 0),
+                        QPoint(0, 120), Qt.NoButton, Qt.NoModifier, Qt.NoScrollPhase, False)
+    QApplication.sendEvent(graph.viewport(), event)
+    assert not window.following
+
+
+def test_buffers_stay_bounded_on_a_long_stream(finished_window):
+    window = finished_window(BORDER, history=1000)
+    panel = window.panels[0]
+    assert panel.ring.count == 1000 and panel.ring.total == window.samples == 31_416
+    x = panel.graphs[0].value_curve.xData
+    assert len(x) == 1000
+    assert panel.markers.count <= 1000
+    assert panel.samples == 31_416  # the counters still count everything
+
+
+def test_export_writes_the_table_as_csv_and_each_plot_as_png(finished_window, tmp_path):
+    window = finished_window(BORDER)
+    rows = window.export_anomalies_csv(tmp_path / "anomalies.csv")
+    assert rows == window.model.rowCount() > 0
+    with open(tmp_path / "anomalies.csv", newline="") as f:
+        table = list(csv.reader(f))
+    assert tuple(table[0]) == EXPORT_HEADER
+    assert len(table) == rows + 1
+    assert float(table[1][1]) == window.model.row_time(0)
+    assert table[1][4] == window.model.status_text(0)
+    written = window.export_plots_png(tmp_path / "png")
+    assert [p.name for p in written] == [
+        "border_views_0_BorderCheck_graph.png", "border_views_0_BorderCheck_histogram.png",
+        "border_views_0_BorderCheck_statuspoints.png"]
+    for path in written:
+        image = QImage(str(path))
+        assert not image.isNull() and image.width() > 50 and image.height() > 50
+
+
+def test_status_points_are_coloured_by_status(finished_window):
+    window = finished_window(BORDER)
+    points = window.panels[0].views[2]
+    codes = window.panels[0].ring.view()[CODE, -200:].astype(int)
+    colours = [p.brush().color().name() for p in points.points.points()]
+    assert colours == [theme.STATUS_COLORS[Status(c)] for c in codes]
+    values = window.panels[0].ring.view()[VALUE, -200:]
+    assert [p.pos().y() for p in points.points.points()] == pytest.approx(values.tolist())
