@@ -1,0 +1,103 @@
+"""Percentile: limits at percentiles of the recent history of the first feature."""
+from __future__ import annotations
+
+from typing import Annotated
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from pydantic import Field
+
+from pipeline.detectors.band import UNDEFINED_IDX, Band
+from pipeline.detectors.base import Detector, ParameterError
+from pipeline.records import DetectorOutput, SampleBatch
+
+#: Windows are copied in blocks of about this many values to bound the memory of the percentiles.
+BLOCK_VALUES = 1 << 20
+
+
+class Percentile(Detector):
+    """Error when a value falls outside a percentile range of the ``buff_size`` values before it.
+
+    The original's Percentile never ran (it read a ``buff_size`` it never set); this is what its
+    keys describe. For each sample, the ``percentile_range = [low, high]`` percentiles (numpy's
+    linear interpolation) of the previous ``buff_size`` values (the current one excluded) are the
+    limits ``LL`` and ``UL`` of the band rule of ``band.py``: above ``UL`` is
+    ``"Error: measurement above upper limit"``, below ``LL`` the lower error, warnings by stage.
+    The first ``buff_size`` samples are undefined. A constant history makes ``LL == UL``: the same
+    value is OK and any other an error. State: the last ``buff_size`` values.
+
+    Parameters
+    ----------
+    percentile_range : list of two floats
+        ``[low, high]`` percentiles in percent, ``0 <= low < high <= 100``.
+    buff_size : int
+        History length in samples (>= 2).
+    warning_stages : list of float
+        Warning stages in band units (1 = on a percentile limit).
+
+    ``score`` is the band score of the value (0.5 on a limit, 0 while undefined). Plot lines:
+    ``UL`` and ``LL``. The original's ``shift`` key was never used and is ignored.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pipeline.records import SampleBatch
+    >>> d = Percentile(percentile_range=[10, 90], buff_size=5)
+    >>> x = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 3.0, 9.0, 0.0])
+    >>> out = d.update(SampleBatch(x, x, x[:, None], np.arange(8)))
+    >>> d.status_codes[out.status_idx].tolist()
+    [2, 2, 2, 2, 2, 1, -1, -1]
+    """
+
+    name = "Percentile"
+    ignored_keys = frozenset({"shift"})
+    line_names = ("UL", "LL")
+
+    def __init__(
+        self,
+        percentile_range: Annotated[list[float], Field(description=(
+            "[low, high] percentiles of the history that bound the band, in percent"))] = [5, 95],  # noqa: B006
+        buff_size: Annotated[int, Field(ge=2, description="history length, in samples")] = 100,
+        warning_stages: Annotated[list[float], Field(
+            description="warning stages in band units (1 = on a limit)")] = [],  # noqa: B006
+    ):
+        if not (len(percentile_range) == 2 and 0 <= percentile_range[0] < percentile_range[1] <= 100):
+            raise ParameterError("percentile_range", percentile_range,
+                                 "[low, high] with 0 <= low < high <= 100")
+        self.percentile_range = list(percentile_range)
+        self.buff_size = buff_size
+        self.warning_stages = list(warning_stages)
+        self._band = Band(warning_stages, noun="measurement")
+        self.status_texts = self._band.status_texts
+        self.status_codes = self._band.status_codes
+        self._seen = 0
+        self._history = np.empty(0)
+
+    def update(self, samples: SampleBatch) -> DetectorOutput:
+        B = self.buff_size
+        x = samples.values[:, 0].astype(np.float64)
+        count = len(x)
+        full = np.concatenate([self._history, x])
+        h = len(self._history)
+        low, high = np.full(count, np.nan), np.full(count, np.nan)
+        first = max(0, B - self._seen)
+        if first < count:
+            # the history of sample i is full[h + i - B:h + i]
+            windows = sliding_window_view(full[:-1], B)[h + first - B:]
+            block = max(1, BLOCK_VALUES // B)
+            for start in range(0, len(windows), block):
+                rows = slice(first + start, first + start + block)
+                low[rows], high[rows] = np.percentile(windows[start:start + block], self.percentile_range, axis=1)
+        self._history = full[len(full) - min(len(full), B):].copy()
+        self._seen += count
+
+        defined = ~np.isnan(low)
+        status = np.full(count, UNDEFINED_IDX, dtype=np.int16)
+        score = np.zeros(count)
+        n = self._band.normalised(x[defined], high[defined], low[defined])
+        status[defined] = self._band.classify(n)
+        score[defined] = self._band.score(n)
+        return DetectorOutput(status, score, {"UL": high, "LL": low})
+
+
+REGISTER = {"Percentile": Percentile}
