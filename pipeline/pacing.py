@@ -7,7 +7,9 @@ instead of bursting through the paused time, and a speed change continues from t
 virtual time. A recorded file can so be watched like a live stream (the window's x1/x10/x100).
 
 Every ``poll`` returns within ``min(timeout_s, max_wait_s)`` (the engine checks its stop flag
-between polls), with whatever is due, possibly nothing. Samples are released in input order; a
+between polls), with whatever is due, possibly nothing. Releases are at least ``min_interval_s``
+apart (unless ``max_items`` are due), so a dense stream reaches the engine in batches, not sample
+by sample; a sample may so arrive up to that much later than due. Samples are released in input order; a
 sample whose timestamp is earlier than one already released is due at once. Rejected records are
 passed on immediately. Long gaps in the data are waited out in scaled real time.
 
@@ -31,6 +33,8 @@ from pipeline.records import RejectedRecord, SampleBatch
 MAX_WAIT_S = 0.1
 #: Shorter waits are not worth a wake-up; the rest of the poll's budget is given up instead.
 MIN_WAIT_S = 1e-4
+#: Wall time between releases: 50 batches a second at most, whatever the stream's density.
+MIN_INTERVAL_S = 0.02
 
 
 class PacedSource(Source):
@@ -49,6 +53,8 @@ class PacedSource(Source):
         ``resume`` and ``set_speed``.
     max_wait_s : float
         Upper bound of one poll's blocking time, in seconds.
+    min_interval_s : float
+        Least wall time between two releases, in seconds (paced speeds only).
 
     ``pause()``, ``resume()`` and ``set_speed()`` may be called from any thread.
 
@@ -75,11 +81,14 @@ class PacedSource(Source):
 
     def __init__(self, source: Source, speed: float | None = None,
                  clock: Callable[[], float] = time.monotonic,
-                 wait: Callable[[float], None] | None = None, max_wait_s: float = MAX_WAIT_S):
+                 wait: Callable[[float], None] | None = None, max_wait_s: float = MAX_WAIT_S,
+                 min_interval_s: float = MIN_INTERVAL_S):
         if speed is not None and not speed > 0:
             raise ValueError(f"speed: expected a number > 0 or None, got {speed!r}")
         self.source = source
         self.max_wait_s = max_wait_s
+        self.min_interval_s = min_interval_s
+        self._last_release = float("-inf")
         self._clock = clock
         self._wake = threading.Event()
         self._wait = wait if wait is not None else self._wake.wait
@@ -180,9 +189,16 @@ class PacedSource(Source):
                     self._anchor_wall = self._clock()
                 due = self._due_count(max_items)
                 next_due_in = None if due else self._seconds_until(float(self._ahead.time_s[0]))
-            if due or rejected:
-                return Poll(self._release(due), rejected)
             left = budget - (self._clock() - start)
+            hold = self._last_release + self.min_interval_s - self._clock()
+            if due and not rejected and due < max_items and MIN_WAIT_S <= hold < left:
+                self._wait(hold)  # let more become due, so the engine gets a batch
+                self._wake.clear()
+                continue
+            if due or rejected:
+                if due and self._speed is not None:
+                    self._last_release = self._clock()
+                return Poll(self._release(due), rejected)
             if left < MIN_WAIT_S:
                 return Poll(self._empty())
             self._wait(min(left, max(next_due_in, MIN_WAIT_S)))

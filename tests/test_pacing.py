@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pipeline.consumers.base import Poll, Source
-from pipeline.pacing import MAX_WAIT_S, PacedSource
+from pipeline.pacing import MAX_WAIT_S, MIN_INTERVAL_S, PacedSource
 from pipeline.records import RejectedRecord, SampleBatch
 
 EPS = 1e-9
@@ -86,7 +86,25 @@ def test_samples_are_released_when_their_scaled_time_is_due_never_earlier():
     for wall, batch in releases:
         due_wall = start + (batch.time_s - times[0]) / 10
         assert (due_wall <= wall + EPS).all(), "released before its time"
-        assert wall - due_wall[-1] < 1e-3, "released late although the source was idle"
+        assert wall - due_wall[-1] < MIN_INTERVAL_S + 1e-3, "held back longer than one interval"
+
+
+def test_a_dense_stream_is_released_in_batches_at_most_every_min_interval():
+    clock = FakeClock()
+    paced = PacedSource(ListSource(np.arange(0, 2, 1e-5), chunk=200_000), speed=1, clock=clock,
+                        wait=clock.wait)
+    releases = drain(paced, clock, max_items=100_000)
+    walls = np.array([w for w, _ in releases])
+    assert np.diff(walls).min() >= MIN_INTERVAL_S - 1e-9
+    assert len(releases) <= 2 / MIN_INTERVAL_S + 2
+    assert sum(len(b) for _, b in releases) == 200_000
+
+
+def test_a_full_batch_is_released_without_waiting_for_the_interval():
+    clock = FakeClock()
+    paced = PacedSource(ListSource(np.zeros(100)), speed=1, clock=clock, wait=clock.wait)
+    sizes = [len(paced.poll(10).samples) for _ in range(10)]
+    assert sizes == [10] * 10 and clock.waits == []
 
 
 def test_every_poll_returns_within_the_stop_budget_even_across_a_long_gap():
