@@ -569,9 +569,16 @@ class MainWindow(QMainWindow):
             return
         self._range_dirty = False
         if self.following:
+            for panel, data_changed in zip(self.panels, changed):
+                if data_changed:
+                    for graph in panel.graphs:
+                        graph.release_data()
             self._follow()
         for panel, data_changed in zip(self.panels, changed):
             panel.render(data_changed)
+        for graph in self.graphs:
+            # Apply the new ranges now: left to paint time, they make pyqtgraph paint twice.
+            graph.view_box.updateMatrix()
         self._range_dirty = False  # our own range changes are drawn already
         self.frames_rendered += 1
         self._render_rate.add(self.frames_rendered)
@@ -647,7 +654,7 @@ class MainWindow(QMainWindow):
             self.rate_label.setText(f"Input: {self._input_rate.rate():,.0f} samples/s")
         elif self._run_ended_at is not None:
             wall = max(self._run_ended_at - self._run_started_at, 1e-9)
-            self.rate_label.setText(f"Input: {self.samples:,} samples in {wall:.1f} s "
+            self.rate_label.setText(f"Input: {self.samples:,} samples in {wall:.{1 if wall >= 10 else 2}f} s "
                                     f"({self.samples / wall:,.0f}/s)")
         else:
             self.rate_label.setText("Input: –")

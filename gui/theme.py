@@ -55,7 +55,7 @@ def line_color(name: str, index: int) -> str:
 def line_pen(name: str, index: int):
     """The pen of a detector line: limits dashed, the detector's estimate solid."""
     style = Qt.DashLine if name in LIMIT_LINES else Qt.SolidLine
-    return pg.mkPen(line_color(name, index), width=1.5, style=style)
+    return pg.mkPen(line_color(name, index), width=1, style=style)
 
 
 def status_lookup(values: dict) -> np.ndarray:

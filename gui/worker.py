@@ -156,11 +156,11 @@ class FrameCollector:
         now = self.clock()
         if now < self._next_emit:
             return
-        # Keep to a schedule while frames are at most half an interval late, so a steady stream
-        # gets the full rate on average; after a quiet spell, start a new schedule from now.
+        # Keep to a schedule while frames are less than an interval late, so a steady stream gets
+        # the full rate on average; after a quiet spell, start a new schedule from now.
         interval = 1.0 / self.max_rate_hz
         late = now - self._next_emit
-        self._next_emit = self._next_emit + interval if late < interval / 2 else now + interval
+        self._next_emit = self._next_emit + interval if late < interval else now + interval
         self._emit(final=False)
 
     def finish(self) -> None:
