@@ -99,6 +99,7 @@ class PacedSource(Source):
         self._anchor_data: float | None = None
         self._anchor_wall = 0.0
         self._ahead: SampleBatch | None = None  # read from the source, not yet released
+        self._read = 0  # samples read from the source
 
     # -- control (any thread) --------------------------------------------------------------------
     @property
@@ -170,13 +171,16 @@ class PacedSource(Source):
             self._wait(budget)
             return Poll(self._empty())
         if self._speed is None and (self._ahead is None or len(self._ahead) == 0):
-            return self.source.poll(max_items, budget)
+            got = self.source.poll(max_items, budget)
+            self._read += len(got.samples)
+            return got
 
         rejected: list[RejectedRecord] = []
         if (self._ahead is None or len(self._ahead) == 0) and not self.source.finished:
             got = self.source.poll(max_items, budget)
             rejected.extend(got.rejected)
             self._ahead = got.samples
+            self._read += len(got.samples)
         if self._ahead is None or len(self._ahead) == 0:
             return Poll(self._empty(), rejected)
 
@@ -233,7 +237,15 @@ class PacedSource(Source):
             self.source.commit()
 
     def progress(self) -> tuple[float, float | None]:
-        return self.source.progress()
+        """The wrapped source's progress, scaled down by the share of read samples still held
+        back (a file is read far ahead of a real-time replay)."""
+        done, total = self.source.progress()
+        if self._read:
+            done *= (self._read - self._held()) / self._read
+        return done, total
+
+    def _held(self) -> int:
+        return 0 if self._ahead is None else len(self._ahead)
 
     def close(self) -> None:
         self.source.close()

@@ -201,6 +201,20 @@ def test_finished_only_after_the_read_ahead_is_released_and_max_items_is_respect
     assert paced.finished
 
 
+def test_progress_counts_only_what_was_released():
+    class Sized(ListSource):
+        def progress(self):
+            return float(self.next * 10), float(len(self.times) * 10)
+
+    clock = FakeClock()
+    paced = PacedSource(Sized(np.arange(10.0), chunk=10), speed=1, clock=clock, wait=clock.wait)
+    paced.poll(100)
+    assert paced.source.progress() == (100.0, 100.0)
+    assert paced.progress() == (10.0, 100.0)
+    drain(paced, clock)
+    assert paced.progress() == (100.0, 100.0)
+
+
 def test_open_and_close_reach_the_wrapped_source():
     source = ListSource([0.0])
     with PacedSource(source, speed=1):
