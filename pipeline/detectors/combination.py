@@ -36,12 +36,20 @@ MEMBER_FEATURE_KEYS = ("averages", "periodic_averages", "shifts", "time_features
 class AND:
     """Error only if every defined member says error: the highest code among members that are not
     undefined (OK beats warning beats error); Undefined when all are. ``score``: the lowest score
-    of the defined members (0 when none is defined)."""
+    of the defined members (0 when none is defined).
+
+    Determiners take ``determine(codes, scores, upper, seconds)``: member codes and scores
+    [members, n], and, only if the class asks for them with ``uses_texts``/``uses_time``, whether
+    each member's text names the upper limit [members, n] and the time in seconds [n].
+    """
+
+    uses_texts = False
+    uses_time = False
 
     def __init__(self):
         pass
 
-    def determine(self, codes, scores, upper, seconds, all_undefined):
+    def determine(self, codes, scores, upper, seconds):
         defined = codes != Status.UNDEFINED
         best = np.where(defined, codes, -2).max(axis=0)
         code = np.where(best == -2, Status.UNDEFINED, best)
@@ -53,10 +61,13 @@ class OR:
     """Error if any member says error: the lowest code of all members, so Undefined only when every
     member is undefined. ``score``: the highest member score."""
 
+    uses_texts = False
+    uses_time = False
+
     def __init__(self):
         pass
 
-    def determine(self, codes, scores, upper, seconds, all_undefined):
+    def determine(self, codes, scores, upper, seconds):
         return _INDEX_OF_CODE[codes.min(axis=0) + 1], scores.max(axis=0)
 
 
@@ -72,8 +83,9 @@ class PercentScore:
     warning from ``warning_threshold``, OK below.
     """
 
-    #: only members whose status text contains this word count (None: every member)
-    word: str | None = None
+    #: only member statuses whose text names the upper limit count (PercentScore_Alicante)
+    uses_texts = False
+    uses_time = True
 
     def __init__(
         self,
@@ -122,22 +134,22 @@ class PercentScore:
             self._points, self._seconds = all_points[alive], all_seconds[alive]
         return sums, counts
 
-    def determine(self, codes, scores, upper, seconds, all_undefined):
+    def determine(self, codes, scores, upper, seconds):
         members = len(codes)
-        counted = codes if self.word is None else np.where(upper, codes, Status.OK)
+        counted = np.where(upper, codes, Status.OK) if self.uses_texts else codes
         points = ((counted == Status.WARNING) + 2 * (counted == Status.ERROR)).sum(axis=0).astype(np.int64)
         sums, counts = self._window_sums(points, seconds)
         percent = sums / (2 * members) / np.maximum(self._expected, counts)
         code = np.where(percent >= self.error_threshold, Status.ERROR,
                         np.where(percent >= self.warning_threshold, Status.WARNING, Status.OK))
-        code = np.where(all_undefined, Status.UNDEFINED, code)
+        code = np.where((codes == Status.UNDEFINED).all(axis=0), Status.UNDEFINED, code)
         return _INDEX_OF_CODE[code + 1], percent
 
 
 class PercentScore_Alicante(PercentScore):
     """``PercentScore`` counting only members whose status text contains ``"upper"`` (rises)."""
 
-    word = "upper"
+    uses_texts = True
 
 
 DETERMINERS: Registry = Registry("status determiner", {
@@ -302,21 +314,27 @@ class Combination(Detector):
             member.start(dataclasses.replace(context, name=f"{context.name}_member{i}"))
 
     def update(self, samples: SampleBatch) -> DetectorOutput:
-        count = len(samples)
-        codes = np.full((len(self._members), count), Status.UNDEFINED, dtype=np.int8)
-        scores = np.zeros((len(self._members), count))
-        upper = np.zeros((len(self._members), count), dtype=bool)
+        count, members = len(samples), len(self._members)
+        determiner = self._determiner
+        codes = np.empty((members, count), dtype=np.int8)
+        scores = np.empty((members, count))
+        upper = np.zeros((members, count), dtype=bool) if determiner.uses_texts else None
         for i, (member, time_filter) in enumerate(zip(self._members, self._filters)):
-            keep = slice(None) if time_filter is None else time_filter.keep(samples.time_s)
+            keep = slice(None)
+            if time_filter is not None:
+                keep = time_filter.keep(samples.time_s)
+                codes[i], scores[i] = Status.UNDEFINED, 0.0
             out = member.update(samples if time_filter is None else samples.take(keep))
             codes[i, keep] = member.status_codes[out.status_idx]
             scores[i, keep] = out.score
-            upper[i, keep] = self._upper[i][out.status_idx]
-        ts = samples.timestamp.astype(np.float64)
-        seconds = np.where(ts < 1e10, ts, ts / 1000)
-        all_undefined = (codes == Status.UNDEFINED).all(axis=0)
-        status, score = self._determiner.determine(codes, scores, upper, seconds, all_undefined)
-        return DetectorOutput(status.astype(np.int16), score)
+            if upper is not None:
+                upper[i, keep] = self._upper[i][out.status_idx]
+        seconds = None
+        if determiner.uses_time:
+            ts = samples.timestamp.astype(np.float64)
+            seconds = np.where(ts < 1e10, ts, ts / 1000)
+        status, score = determiner.determine(codes, scores, upper, seconds)
+        return DetectorOutput(status.astype(np.int16, copy=False), score)
 
 
 REGISTER = {"Combination": Combination}

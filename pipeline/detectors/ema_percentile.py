@@ -4,18 +4,15 @@ from __future__ import annotations
 from typing import Annotated
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 from pydantic import Field
 
 from pipeline.detectors.band import Band
 from pipeline.detectors.base import Detector, ParameterError
 from pipeline.detectors.macd import _EMAFilter
+from pipeline.detectors.percentile import trailing_percentiles
 from pipeline.records import OK_TEXT, UNDEFINED_TEXT, DetectorOutput, SampleBatch, Status
 
 OK_IDX, UNDEFINED_IDX, ABOVE_IDX, BELOW_IDX = 0, 1, 2, 3
-
-#: Windows are copied in blocks of about this many values to bound the memory of the percentiles.
-BLOCK_VALUES = 1 << 20
 
 
 class EMA_Percentile(Detector):
@@ -88,11 +85,8 @@ class EMA_Percentile(Detector):
         for i in range(max(0, self.start_on - 1 - seen), partial):
             low[i], high[i] = np.percentile(full[:h + i + 1], self._quantiles)
         if partial < count:
-            windows = sliding_window_view(full, window)[h + partial - window + 1:]
-            block = max(1, BLOCK_VALUES // window)
-            for start in range(0, len(windows), block):
-                rows = slice(partial + start, partial + start + block)
-                low[rows], high[rows] = np.percentile(windows[start:start + block], self._quantiles, axis=1)
+            low[partial:], high[partial:] = trailing_percentiles(full[h + partial - window + 1:], window,
+                                                                 self._quantiles)
         return low, high
 
     def update(self, samples: SampleBatch) -> DetectorOutput:

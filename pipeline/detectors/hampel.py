@@ -6,6 +6,7 @@ from typing import Annotated
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from pydantic import Field
+from scipy.ndimage import median_filter
 
 from pipeline.detectors.band import Band
 from pipeline.detectors.base import Detector
@@ -13,8 +14,8 @@ from pipeline.records import OK_TEXT, UNDEFINED_TEXT, DetectorOutput, SampleBatc
 
 OK_IDX, UNDEFINED_IDX, ANOMALY_IDX = 0, 1, 2
 
-#: Windows are copied in blocks of about this many values to bound the memory of ``np.median``.
-BLOCK_VALUES = 1 << 20
+#: Deviations from the median are selected in blocks of about this many values (cache-sized).
+BLOCK_VALUES = 1 << 16
 
 
 class Hampel(Detector):
@@ -102,12 +103,18 @@ class Hampel(Detector):
         first = max(0, 2 * W - seen)  # first sample of the batch with a full window
         if first < count:
             windows = sliding_window_view(full, size)[:count - first]
-            m, s0 = np.empty(len(windows)), np.empty(len(windows))
-            block = max(1, BLOCK_VALUES // size)
-            for start in range(0, len(windows), block):
-                part = windows[start:start + block]
-                m[start:start + block] = np.median(part, axis=1)
-                s0[start:start + block] = self.K * np.median(np.abs(part - m[start:start + block, None]), axis=1)
+            m = median_filter(full, size=size, mode="nearest")[W:W + len(windows)]
+            mad = np.empty(len(windows))
+            per_block = max(1, BLOCK_VALUES // size)
+            buffer = np.empty((min(per_block, len(windows)), size))
+            for start in range(0, len(windows), per_block):
+                part = windows[start:start + per_block]
+                deviations = buffer[:len(part)]
+                np.subtract(part, m[start:start + per_block, None], out=deviations)
+                np.abs(deviations, out=deviations)
+                deviations.partition(W, axis=1)
+                mad[start:start + per_block] = deviations[:, W]
+            s0 = self.K * mad
             tested = full[h + first - W:h + count - W]
             deviation = np.abs(tested - m)
             limit = self.n_sigmas * s0

@@ -1,18 +1,51 @@
 """Percentile: limits at percentiles of the recent history of the first feature."""
 from __future__ import annotations
 
-from typing import Annotated
+import math
+from typing import Annotated, Sequence
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 from pydantic import Field
+from scipy.ndimage import rank_filter
 
 from pipeline.detectors.band import UNDEFINED_IDX, Band
 from pipeline.detectors.base import Detector, ParameterError
 from pipeline.records import DetectorOutput, SampleBatch
 
-#: Windows are copied in blocks of about this many values to bound the memory of the percentiles.
-BLOCK_VALUES = 1 << 20
+
+
+def trailing_percentiles(x: np.ndarray, window: int, percentiles: Sequence[float]) -> list[np.ndarray]:
+    """Percentiles of every full window of ``x``, equal to ``np.percentile`` on each window.
+
+    Element ``j`` of each result is the percentile of ``x[j:j + window]``. Order statistics come
+    from scipy's rank filter (O(log window) per sample) and are interpolated exactly as numpy's
+    default ("linear") method does: the same virtual index, the same two-sided lerp.
+    """
+    count = len(x) - window + 1
+    order_stats: dict[int, np.ndarray] = {}
+
+    def order_stat(rank: int) -> np.ndarray:
+        if rank not in order_stats:
+            filtered = rank_filter(x, rank=rank, size=window, mode="nearest")
+            order_stats[rank] = filtered[window // 2:window // 2 + count]
+        return order_stats[rank]
+
+    results = []
+    for q in percentiles:
+        virtual = (window - 1) * (q / 100)
+        if virtual >= window - 1:
+            results.append(order_stat(window - 1))
+            continue
+        below = math.floor(virtual)
+        gamma = virtual - below
+        a = order_stat(below)
+        if gamma == 0:
+            results.append(a)
+            continue
+        b = order_stat(below + 1)
+        diff = b - a
+        results.append(b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma)
+    return results
 
 
 class Percentile(Detector):
@@ -83,11 +116,7 @@ class Percentile(Detector):
         first = max(0, B - self._seen)
         if first < count:
             # the history of sample i is full[h + i - B:h + i]
-            windows = sliding_window_view(full[:-1], B)[h + first - B:]
-            block = max(1, BLOCK_VALUES // B)
-            for start in range(0, len(windows), block):
-                rows = slice(first + start, first + start + block)
-                low[rows], high[rows] = np.percentile(windows[start:start + block], self.percentile_range, axis=1)
+            low[first:], high[first:] = trailing_percentiles(full[h + first - B:-1], B, self.percentile_range)
         self._history = full[len(full) - min(len(full), B):].copy()
         self._seen += count
 
