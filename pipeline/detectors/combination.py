@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import Field
 
+from pipeline.config_values import show
 from pipeline.detectors.base import Detector, DetectorContext, ParameterError
 from pipeline.records import DetectorOutput, SampleBatch, Status
 from pipeline.registry import Registry
@@ -83,8 +84,7 @@ class PercentScore:
     warning from ``warning_threshold``, OK below.
     """
 
-    #: only member statuses whose text names the upper limit count (PercentScore_Alicante)
-    uses_texts = False
+    uses_texts = False  # PercentScore_Alicante counts only statuses whose text says "upper"
     uses_time = True
 
     def __init__(
@@ -284,7 +284,7 @@ class Combination(Detector):
             for key in MEMBER_FEATURE_KEYS:
                 if conf.get(key) not in (None, [], {}, 0, [0, 0], "None"):
                     problems.append(f"{path}.{key}: expected no feature construction in a member (give it "
-                                    f"to the Combination), got {conf[key]!r}")
+                                    f"to the Combination), got {show(conf[key])}")
             params = {k: v for k, v in conf.items()
                       if k not in MEMBER_ENGINE_KEYS and k not in MEMBER_FEATURE_KEYS and k != "filtering"}
             component, errors = validate_component(DETECTORS, name, params, f"anomaly_algorithms[{i}]", path,
@@ -294,7 +294,7 @@ class Combination(Detector):
                 self._filters.append(parse_time_filter(conf.get("filtering")))
             except TimeFilterSyntaxError:
                 problems.append(f'{path}.filtering: expected "None" or "[[H, M, S], [H, M, S]]", '
-                                f'got {conf["filtering"]!r}')
+                                f'got {show(conf["filtering"])}')
             if component is not None:
                 self._members.append(component.build(DETECTORS))
         determiner, errors = validate_component(DETERMINERS, status_determiner, status_determiner_conf,

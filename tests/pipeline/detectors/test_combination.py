@@ -138,7 +138,8 @@ def test_a_member_outside_its_time_filter_is_undefined():
     # at 03:00 only the second member judges: its error alone decides under AND
     assert d.status_codes[out.status_idx].tolist() == [-1, -1, 1]
     all_filtered = combination("OR", members=["BorderCheck"], confs=confs[:1])
-    assert all_filtered.status_codes[all_filtered.update(SampleBatch(ts, ts, x[:, None], np.arange(3))).status_idx].tolist() == [-1, 2, 2]
+    out = all_filtered.update(SampleBatch(ts, ts, x[:, None], np.arange(3)))
+    assert all_filtered.status_codes[out.status_idx].tolist() == [-1, 2, 2]
 
 
 @pytest.mark.parametrize("name", DETECTORS.names())

@@ -38,7 +38,8 @@ def test_every_mismatch_with_the_original_is_the_off_by_one(stem, mismatching, s
     original = hampel_loop(x.tolist(), **params, original_off_by_one=True)
     assert original[0] == expected
     # the original wrote records (with suggested values) once its delayed point existed
-    assert same([v for v, e in zip(original[2], emitted) if e], [v for v, e in zip(record["suggested_value"], emitted) if e])
+    written = [v for v, e in zip(record["suggested_value"], emitted) if e]
+    assert same([v for v, e in zip(original[2], emitted) if e], written)
 
     result = replay(record, ts, x)
     ours = [result.status_texts[i] for i in result.status_idx]
