@@ -5,13 +5,15 @@ constructor arguments are its ``output_conf`` keys. See ``base.Output`` for the 
 """
 from pipeline.outputs.base import Output, RunContext
 from pipeline.outputs.file import FileOutput
+from pipeline.outputs.kafka import KafkaOutput
 from pipeline.outputs.memory import MemoryOutput
 from pipeline.outputs.terminal import TerminalOutput
 from pipeline.registry import Registry
 
 OUTPUTS: Registry[Output] = Registry(
     "output",
-    {"TerminalOutput": TerminalOutput, "FileOutput": FileOutput, "MemoryOutput": MemoryOutput},
+    {"TerminalOutput": TerminalOutput, "FileOutput": FileOutput, "KafkaOutput": KafkaOutput,
+     "MemoryOutput": MemoryOutput},
 )
 
-__all__ = ["OUTPUTS", "Output", "RunContext", "FileOutput", "MemoryOutput", "TerminalOutput"]
+__all__ = ["OUTPUTS", "Output", "RunContext", "FileOutput", "KafkaOutput", "MemoryOutput", "TerminalOutput"]

@@ -1,0 +1,75 @@
+"""Dead letters of a Kafka run: each rejected message goes to a dead-letter topic, unchanged.
+
+``KafkaDeadLetter`` writes the message's value and key as they arrived to ``<topic>.dlq`` (the
+``dead_letter_topic`` template), with headers that say where it came from and why it was
+rejected, so the topic can be read by people (``kcat -f '%h %s'``) and replayed by programs:
+
+``dlq.reason``, ``dlq.topic``, ``dlq.partition``, ``dlq.offset``, ``dlq.location``.
+
+Records that did not come from Kafka (the file rows of a ``-fk`` run) go to a JSON Lines file, as
+in file runs. ``flush()`` waits for the broker's acknowledgement, so the engine commits a rejected
+message's offset only once its dead letter is stored.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+from pipeline.dead_letter import DeadLetterFile, DeadLetterSink
+from pipeline.kafka_clients import Producer
+from pipeline.kafka_config import KafkaConfig
+from pipeline.records import RejectedRecord
+
+
+class KafkaDeadLetter(DeadLetterSink):
+    """Kafka messages to ``kafka.dead_letter_topic_for(topic)``; other records to ``fallback``."""
+
+    def __init__(self, kafka: KafkaConfig, fallback_path: Path):
+        super().__init__()
+        self.kafka = kafka
+        self.fallback = DeadLetterFile(fallback_path)
+        self._producer: Producer | None = None
+        self.topics: set[str] = set()
+
+    def open(self) -> None:
+        self.fallback.open()
+        self._producer = Producer(self.kafka, "dead letters", acks="all", linger_ms=5)
+
+    def write(self, records: Sequence[RejectedRecord]) -> None:
+        super().write(records)
+        others = []
+        for record in records:
+            topic = getattr(record, "topic", None)
+            if not topic:
+                others.append(record)
+                continue
+            target = self.kafka.dead_letter_topic_for(topic)
+            self.topics.add(target)
+            value = record.value if record.value is not None else record.raw.encode()
+            headers = [("dlq.reason", record.reason.encode()), ("dlq.topic", topic.encode()),
+                       ("dlq.partition", str(record.partition).encode()),
+                       ("dlq.offset", str(record.offset).encode()),
+                       ("dlq.location", record.location.encode())]
+            self._producer.send(target, value, record.key, headers)
+        if others:
+            self.fallback.write(others)
+
+    def flush(self) -> None:
+        self.fallback.flush()
+        if self._producer is not None:
+            self._producer.flush()
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            self.fallback.close()
+            if self._producer is not None:
+                self._producer.close()
+                self._producer = None
+
+    def describe(self) -> str:
+        topics = ", ".join(sorted(self.topics)) or self.kafka.dead_letter_topic_for("<topic>")
+        if self.fallback.count:
+            return f"Kafka topic(s) {topics}; file rows in {self.fallback.path}"
+        return f"Kafka topic(s) {topics}"

@@ -1,0 +1,108 @@
+"""KafkaOutput: every record as a JSON message on a Kafka topic, acknowledged before offsets are
+committed.
+
+The topic is ``anomalies_<node_id>`` as in the original, or ``topic``. Messages go to the config's
+own ``bootstrap_servers`` (with its security options) and are keyed by the key of the input
+message, so the results of one key stay in order on one partition. A message holds the fields of
+a file output record: ``timestamp, status, status_code, value, [suggested_value,] algorithm,
+score``.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from pipeline.detectors.base import ParameterError
+from pipeline.kafka_clients import Producer
+from pipeline.kafka_config import KafkaConfig
+from pipeline.outputs.base import Output, RunContext
+from pipeline.outputs.formatting import json_records
+from pipeline.records import ResultBatch
+
+
+class KafkaOutput(Output):
+    """Writes records to a Kafka topic; ``flush()`` waits until the broker has them.
+
+    Parameters
+    ----------
+    node_id : str or int
+        The original naming: the topic is ``anomalies_<node_id>``.
+    topic : str
+        An explicit topic instead (one of ``node_id`` and ``topic`` is needed).
+    has_suggested_value : bool
+        Include ``suggested_value`` when a detector gives one (default true).
+    send_ok : bool
+        Write OK records too (default true).
+    acks : "all", 1 or 0
+        How many brokers must have a message before it counts as written (default "all").
+    enable_idempotence : bool
+        No duplicates from the producer's own retries (default true; needs acks "all").
+    linger_ms : int
+        How long the producer may wait to fill a batch (default 5).
+    compression_type : str or None
+        "gzip", "snappy", "lz4", "zstd" or None (default; all but gzip need an extra package).
+    delivery_timeout_ms : int
+        How long a message may take to be acknowledged, retries included, before the run stops
+        with an error (default 120000).
+    """
+
+    def __init__(
+        self,
+        node_id: Annotated[str | int | None, Field(description="topic anomalies_<node_id>")] = None,
+        topic: Annotated[str | None, Field(min_length=1, description="explicit topic instead of node_id")] = None,
+        has_suggested_value: Annotated[bool, Field(description="include suggested_value when there is one")] = True,
+        send_ok: Annotated[bool, Field(description="write OK records too")] = True,
+        acks: Annotated[Literal["all", 1, 0], Field(description="acknowledgements a write waits for")] = "all",
+        enable_idempotence: Annotated[bool, Field(description="no duplicates from producer retries")] = True,
+        linger_ms: Annotated[int, Field(ge=0, description="batching delay (ms)")] = 5,
+        compression_type: Annotated[Literal["gzip", "snappy", "lz4", "zstd"] | None,
+                                    Field(description="message compression")] = None,
+        delivery_timeout_ms: Annotated[int, Field(ge=1000, description="give up on a write after (ms)")] = 120000,
+    ):
+        self.node_id = node_id
+        self.topic = topic
+        self.has_suggested_value = has_suggested_value
+        self.send_ok = send_ok
+        self.acks = acks
+        self.enable_idempotence = enable_idempotence
+        self.linger_ms = linger_ms
+        self.compression_type = compression_type
+        self.delivery_timeout_ms = delivery_timeout_ms
+        if topic is None and node_id is None:
+            raise ParameterError("node_id", None, "node_id (topic anomalies_<node_id>) or topic")
+        if enable_idempotence and acks != "all":
+            raise ParameterError("acks", acks, '"all" when enable_idempotence is true')
+        self.topic_name = topic if topic is not None else f"anomalies_{node_id}"
+        self._producer: Producer | None = None
+
+    def open(self, context: RunContext) -> None:
+        kafka = context.kafka if context.kafka is not None else KafkaConfig(
+            bootstrap_servers=("localhost:9092",), topics=(), group_id=None, auto_offset_reset="latest",
+            enable_auto_commit=True)
+        self._producer = Producer(
+            kafka, f"results for {self.topic_name}", acks=self.acks,
+            enable_idempotence=self.enable_idempotence, linger_ms=self.linger_ms,
+            compression_type=self.compression_type, delivery_timeout_ms=self.delivery_timeout_ms,
+            batch_size=256 * 1024)
+
+    def write_selected(self, results: ResultBatch) -> None:
+        if not self.has_suggested_value and results.suggested_value is not None:
+            results = dataclasses.replace(results, suggested_value=None)
+        key = results.samples.key.encode() if results.samples.key else None
+        send, topic = self._producer.send, self.topic_name
+        for record in json_records(results):
+            send(topic, record.encode(), key)
+
+    def flush(self) -> None:
+        if self._producer is not None:
+            self._producer.flush()
+
+    def close(self) -> None:
+        if self._producer is not None:
+            try:
+                self.flush()
+            finally:
+                self._producer.close()
+                self._producer = None
