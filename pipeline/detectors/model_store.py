@@ -1,0 +1,494 @@
+"""What the model-based detectors share: training, retraining, and saving and loading models.
+
+Training data
+    ``train_data`` names a training file; ``context.training_vectors`` reads it (CSV
+    ``timestamp,ftr_vector`` with the vector as list text, plain numeric columns, JSON, JSON Lines)
+    and builds the same feature vectors as the stream gets, so a detector only ever sees
+    constructed vectors (the original applied ``use_cols`` twice; here it cannot).
+
+Models on disk
+    A model is a folder ``<models_dir>/<model name>/`` (the name is ``train_conf.model_name``, or
+    the detector's name in the run, ``<config>_<index>``) holding
+
+    - ``model.json``: ``format``, ``detector`` (config name), ``algorithm``, ``parameters`` (the
+      ones that shape the fitted model), ``n_features``, ``feature_layout`` (when the run knows
+      it), ``training_samples``, ``libraries`` (python, numpy, scipy, scikit-learn versions),
+      ``saved`` (UTC time), ``retrain`` (``retrains``, ``samples_seen``, ``since_retrain``) and
+      ``model_sha256``;
+    - ``model.pkl``: the fitted model and the detector's random state (pickle);
+    - ``retrain_buffer.csv``: with retraining, the samples the next retrain fits on, as
+      ``timestamp,ftr_vector`` (rows that came from ``train_data`` have timestamp ``nan``).
+
+    Every file is replaced atomically and ``model.json`` is written last, so an interrupted save
+    is detected by its checksum. ``load_model_from`` (a model name in ``models_dir`` or a path to
+    a model folder) checks ``model.json`` against the config before it unpickles anything and
+    refuses a mismatch, naming each differing parameter. A pickle can run code when it is loaded:
+    load only models you trust.
+
+Retraining
+    With ``retrain_interval``, every valid sample enters a buffer of the last
+    ``samples_for_retrain`` samples (seeded with the end of the training data; at most
+    ``MAX_RETRAIN_BUFFER`` when ``samples_for_retrain`` is not given). Right after the sample that
+    makes ``retrain_interval`` samples since the last retrain, once the buffer is full, the model
+    is refit on the buffer; the new model judges from the next sample on. These points are
+    absolute sample counts, so results do not depend on how the stream is cut into batches, and
+    each fit draws from the detector's one random generator, seeded by ``random_state``, so runs
+    are reproducible. The model folder is rewritten after each retrain (that is where the
+    original wrote ``retrain_file`` and then rewrote the user's config to point ``train_data`` at
+    it; here neither the config nor any file outside ``models_dir`` is touched). Fits run on the
+    stream's thread; their cost is logged (``fit_seconds``, and a warning for a fit over
+    ``SLOW_FIT_S``), so a slow retrain is visible rather than a silent stall.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import logging
+import os
+import pickle
+import platform
+import re
+import tempfile
+import time
+from abc import abstractmethod
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Optional
+
+import numpy as np
+from pydantic import Field
+
+from pipeline.detectors.base import Detector, DetectorContext, ParameterError
+from pipeline.records import OK_TEXT, UNDEFINED_TEXT, DetectorOutput, SampleBatch, Status
+
+log = logging.getLogger(__name__)
+
+MODEL_FORMAT = 1
+META_FILE = "model.json"
+MODEL_FILE = "model.pkl"
+BUFFER_FILE = "retrain_buffer.csv"
+
+#: Samples kept for retraining when ``samples_for_retrain`` is not given (the original kept every
+#: sample forever); bounds memory on an endless stream.
+MAX_RETRAIN_BUFFER = 10_000
+
+#: A fit longer than this (seconds) is logged as a warning: it holds up the stream.
+SLOW_FIT_S = 1.0
+
+OUTLIER_TEXT = "Error: outlier detected"
+OK_IDX, UNDEFINED_IDX, ERROR_IDX = 0, 1, 2
+
+
+class ModelError(ValueError):
+    """A model that cannot be trained, found or used with this config (the message says why)."""
+
+
+# -- parameters every model-based detector takes ---------------------------------------------------
+
+TrainData = Annotated[Optional[str], Field(description=(
+    "training file: CSV 'timestamp,ftr_vector' (vector as list text) or plain numeric columns, "
+    "JSON or JSON Lines; relative to the project, the config's folder or the current folder"))]
+LoadModelFrom = Annotated[Optional[str], Field(description=(
+    "a saved model to start from: a model name in the models folder or the path of a model folder"))]
+RetrainInterval = Annotated[Optional[int], Field(ge=1, description=(
+    "refit the model after every this many samples (on the last samples_for_retrain samples)"))]
+SamplesForRetrain = Annotated[Optional[int], Field(ge=1, le=MAX_RETRAIN_BUFFER, description=(
+    f"samples a retrain fits on (default: every sample kept, at most {MAX_RETRAIN_BUFFER})"))]
+RetrainFile = Annotated[Optional[str], Field(description=(
+    "accepted for compatibility and never written: the retrain buffer is kept next to the model "
+    f"({BUFFER_FILE})"))]
+RandomState = Annotated[int, Field(ge=0, lt=2 ** 32, description=(
+    "seed of every random draw of this detector (training and retraining)"))]
+
+
+def library_versions() -> dict[str, str]:
+    import scipy
+    import sklearn
+    return {"python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__,
+            "scikit-learn": sklearn.__version__}
+
+
+def model_folder_name(name: str) -> str:
+    """A safe folder name for a model name (``"models/if_model.pkl"`` -> ``"if_model"``)."""
+    base = Path(name).name
+    if base.endswith(".pkl"):
+        base = base[:-4]
+    return re.sub(r"[^A-Za-z0-9._-]", "_", base) or "model"
+
+
+# -- files ---------------------------------------------------------------------------------------
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def buffer_csv(timestamps: np.ndarray, vectors: np.ndarray) -> str:
+    """The retrain buffer as ``timestamp,ftr_vector`` text (exact: floats written with repr)."""
+    out = io.StringIO()
+    out.write("timestamp,ftr_vector\n")
+    for ts, row in zip(timestamps.tolist(), vectors.tolist()):
+        out.write(f'{ts!r},"[{", ".join(map(repr, row))}]"\n')
+    return out.getvalue()
+
+
+def read_buffer_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(timestamps, vectors) of a file written by ``buffer_csv``."""
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))[1:]
+    ts = np.array([float(r[0]) for r in rows])
+    vectors = np.array([json.loads(r[1]) for r in rows], dtype=np.float64)
+    return ts, vectors.reshape(len(rows), -1)
+
+
+def save_model(folder: Path, meta: dict, payload: Any,
+               buffer: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+    """Write a model folder (see the module docstring); ``model.json`` goes last."""
+    folder.mkdir(parents=True, exist_ok=True)
+    data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+    meta = {**meta, "model_file": MODEL_FILE, "model_sha256": hashlib.sha256(data).hexdigest()}
+    _write_atomic(folder / MODEL_FILE, data)
+    if buffer is not None:
+        _write_atomic(folder / BUFFER_FILE, buffer_csv(*buffer).encode())
+    _write_atomic(folder / META_FILE, (json.dumps(meta, indent=2) + "\n").encode())
+
+
+def find_model(value: str, context: DetectorContext) -> Path:
+    """The model folder ``load_model_from`` names: a name in ``models_dir``, or a path (absolute,
+    or relative like ``train_data``); a path to the folder's ``model.json`` works too."""
+    path = Path(value)
+    candidates = []
+    if path.is_absolute():
+        candidates.append(path)
+    else:
+        if context.models_dir is not None:
+            candidates += [Path(context.models_dir) / path, Path(context.models_dir) / model_folder_name(value)]
+        for name in (str(path / META_FILE), str(path)):
+            found = context.resolve_path(name)
+            if found is not None:
+                candidates.append(Path(found))
+    for candidate in candidates:
+        folder = candidate.parent if candidate.name == META_FILE else candidate
+        if (folder / META_FILE).is_file():
+            return folder
+    looked = ", ".join(dict.fromkeys(str(c) for c in candidates)) or "nowhere"
+    raise ModelError(f"load_model_from: no saved model {value!r} (a model is a folder holding "
+                     f"{META_FILE} and {MODEL_FILE}; looked at {looked})")
+
+
+def read_meta(folder: Path) -> dict:
+    try:
+        return json.loads((folder / META_FILE).read_text())
+    except (OSError, ValueError) as err:
+        raise ModelError(f"load_model_from: cannot read {folder / META_FILE}: {err}") from None
+
+
+def check_compatible(meta: dict, detector: str, parameters: dict, n_features: int | None,
+                     feature_layout, folder: Path) -> None:
+    """Raise ModelError naming every way a saved model differs from what the config asks for."""
+    problems = []
+    if meta.get("format") != MODEL_FORMAT:
+        problems.append(f"it has format {meta.get('format')!r}, this version reads {MODEL_FORMAT}")
+    if meta.get("detector") != detector:
+        problems.append(f"it is a {meta.get('detector')} model, the config's detector is {detector}")
+    else:
+        saved = meta.get("parameters", {})
+        for key in sorted(set(saved) | set(parameters)):
+            if saved.get(key) != parameters.get(key):
+                problems.append(f"{key} is {saved.get(key)!r} in the model and {parameters.get(key)!r} "
+                                "in the config")
+    if n_features is not None and meta.get("n_features") not in (None, n_features):
+        problems.append(f"it was trained on {meta.get('n_features')} features, the config builds {n_features}")
+    saved_layout = meta.get("feature_layout")
+    if feature_layout is not None and saved_layout is not None and list(saved_layout) != list(feature_layout):
+        problems.append(f"its feature layout is {saved_layout}, the config builds {list(feature_layout)}")
+    if problems:
+        raise ModelError(f"load_model_from {folder}: the saved model does not match this config: "
+                         + "; ".join(problems)
+                         + ". Train a new model (train_data) or configure the detector as the model was trained.")
+
+
+def load_payload(folder: Path, meta: dict) -> Any:
+    """Unpickle ``model.pkl`` after checking it is the file ``model.json`` describes."""
+    try:
+        data = (folder / MODEL_FILE).read_bytes()
+    except OSError as err:
+        raise ModelError(f"load_model_from: cannot read {folder / MODEL_FILE}: {err}") from None
+    if hashlib.sha256(data).hexdigest() != meta.get("model_sha256"):
+        raise ModelError(f"load_model_from: {folder / MODEL_FILE} is not the file {META_FILE} describes "
+                         "(checksum differs: an interrupted save or a replaced file)")
+    saved_versions = meta.get("libraries", {})
+    current = library_versions()
+    differing = [f"{k} {saved_versions[k]} (now {current[k]})" for k in ("numpy", "scikit-learn")
+                 if k in saved_versions and saved_versions[k] != current[k]]
+    if differing:
+        log.warning("model %s was saved with %s; its results may differ slightly", folder, ", ".join(differing))
+    return pickle.loads(data)
+
+
+def memory_context(vectors, name: str = "memory") -> DetectorContext:
+    """A context that trains from in-memory vectors (any ``train_data`` name reads them) and saves
+    nothing: for examples and tests.
+
+    >>> import numpy as np
+    >>> memory_context(np.ones((3, 1))).training_vectors("any.csv").shape
+    (3, 1)
+    """
+    data = np.asarray(vectors, dtype=np.float64)
+    data = data.reshape(len(data), -1)
+    return DetectorContext(name=name, models_dir=None, resolve_path=Path, training_vectors=lambda path: data)
+
+
+# -- the retrain buffer --------------------------------------------------------------------------
+
+class RetrainBuffer:
+    """The last ``capacity`` (timestamp, vector) rows, in arrival order (a ring)."""
+
+    def __init__(self, capacity: int):
+        self.capacity = capacity
+        self._ts = np.empty(0)
+        self._x: np.ndarray | None = None
+        self._start = 0
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def extend(self, timestamps: np.ndarray, vectors: np.ndarray) -> None:
+        m = len(vectors)
+        if m == 0:
+            return
+        if self._x is None:
+            self._x = np.empty((self.capacity, vectors.shape[1]))
+            self._ts = np.empty(self.capacity)
+        if m >= self.capacity:
+            self._x[:] = vectors[-self.capacity:]
+            self._ts[:] = timestamps[-self.capacity:]
+            self._start, self._size = 0, self.capacity
+            return
+        end = (self._start + self._size) % self.capacity
+        positions = (end + np.arange(m)) % self.capacity
+        self._x[positions] = vectors
+        self._ts[positions] = timestamps
+        overflow = max(0, self._size + m - self.capacity)
+        self._start = (self._start + overflow) % self.capacity
+        self._size = min(self.capacity, self._size + m)
+
+    def rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """(timestamps, vectors), oldest first (copies)."""
+        if self._x is None:
+            return np.empty(0), np.empty((0, 0))
+        order = (self._start + np.arange(self._size)) % self.capacity
+        return self._ts[order], self._x[order]
+
+
+# -- the base class ------------------------------------------------------------------------------
+
+class ModelDetector(Detector):
+    """A detector that judges samples with a fitted model: IsolationForest, PCA, Clustering, GAN.
+
+    Subclasses call ``_setup_training`` in their constructor and implement ``model_parameters``,
+    ``_fit`` and ``_judge``; this class does the rest (see the module docstring). Samples are
+    undefined until a model exists. ``fits``, ``retrains`` and ``fit_seconds`` count the work done.
+    """
+
+    status_texts: tuple[str, ...] = (OK_TEXT, UNDEFINED_TEXT, OUTLIER_TEXT)
+    status_codes = np.array([Status.OK, Status.UNDEFINED, Status.ERROR], dtype=np.int8)
+    #: Fewer samples than this cannot be fitted (the fit is skipped; the old model stays).
+    min_fit_samples: ClassVar[int] = 1
+
+    def _setup_training(self, train_data, load_model_from, retrain_interval, samples_for_retrain,
+                        retrain_file, random_state, model_name: str | None = None) -> None:
+        if train_data is None and load_model_from is None and retrain_interval is None:
+            raise ParameterError("train_data", None, "a training file, or load_model_from or retrain_interval")
+        self.train_data = train_data
+        self.load_model_from = load_model_from
+        self.retrain_interval = retrain_interval
+        self.samples_for_retrain = samples_for_retrain
+        self.retrain_file = retrain_file
+        self.random_state = random_state
+        self._model_name = model_name
+        self._rng = np.random.RandomState(random_state)
+        self._model: Any = None
+        self._width: int | None = None
+        self._layout = None
+        self._folder: Path | None = None
+        self._started = False
+        self._warned_unstarted = False
+        self._buffer = (RetrainBuffer(samples_for_retrain or MAX_RETRAIN_BUFFER)
+                        if retrain_interval is not None else None)
+        self._since = 0
+        self.samples_seen = 0
+        self.fits = 0
+        self.retrains = 0
+        self.fit_seconds = 0.0
+
+    # -- what a subclass provides --------------------------------------------------------------
+    @abstractmethod
+    def model_parameters(self) -> dict:
+        """The parameters that shape the fitted model (saved in, and checked against, model.json)."""
+
+    @abstractmethod
+    def _fit(self, vectors: np.ndarray) -> Any:
+        """A model fitted on float64[n, d] (draw randomness only from ``self._rng``)."""
+
+    @abstractmethod
+    def _judge(self, model: Any, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
+        """(outlier bool[n], score float[n] in [0, 1], lines) for valid vectors, in order."""
+
+    def _extra_state(self) -> dict:
+        """Detector state saved with the model besides it (e.g. GAN's error window)."""
+        return {}
+
+    def _restore_extra_state(self, state: dict) -> None:
+        pass
+
+    # -- starting ------------------------------------------------------------------------------
+    @property
+    def trained(self) -> bool:
+        return self._model is not None
+
+    def start(self, context: DetectorContext) -> None:
+        """Load ``load_model_from`` or train on ``train_data``; seed the retrain buffer."""
+        self._started = True
+        self._layout = getattr(context, "feature_layout", None)
+        if context.models_dir is not None:
+            self._folder = Path(context.models_dir) / model_folder_name(self._model_name or context.name)
+        restored_buffer = False
+        if self.load_model_from is not None:
+            restored_buffer = self._load(find_model(self.load_model_from, context))
+        training = None
+        if self.train_data is not None and (self._model is None or (self._buffer is not None and not restored_buffer)):
+            training = self._training_vectors(context)
+        if self._model is None and training is not None:
+            self._train(training, what="trained")
+        if self._buffer is not None and not restored_buffer and training is not None:
+            self._buffer.extend(np.full(len(training), np.nan), training)
+        if self._model is not None and self._folder is not None and self.load_model_from is None:
+            self._save(len(training) if training is not None else 0)
+
+    def _training_vectors(self, context: DetectorContext) -> np.ndarray:
+        path = context.resolve_path(self.train_data)
+        if path is None:
+            raise ModelError(f"train_data: file {self.train_data!r} not found (relative names are looked "
+                             "up in the project folder, the config's folder and the current folder)")
+        vectors = np.asarray(context.training_vectors(path), dtype=np.float64)
+        vectors = vectors.reshape(len(vectors), -1)
+        vectors = vectors[np.isfinite(vectors).all(axis=1)]
+        if len(vectors) < self.min_fit_samples:
+            raise ModelError(f"train_data: {path} gives {len(vectors)} usable feature vectors; "
+                             f"{type(self).__name__} needs at least {self.min_fit_samples}")
+        return vectors
+
+    def _load(self, folder: Path) -> bool:
+        """Load a saved model (and its retrain buffer and state); True when a buffer was restored."""
+        meta = read_meta(folder)
+        check_compatible(meta, type(self).__name__, self.model_parameters(), None, self._layout, folder)
+        payload = load_payload(folder, meta)
+        self._model = payload["model"]
+        self._rng.set_state(payload["rng"])
+        self._restore_extra_state(payload.get("extra", {}))
+        self._width = meta.get("n_features")
+        state = meta.get("retrain", {})
+        self.retrains = int(state.get("retrains", 0))
+        log.info("%s: loaded model %s (%s training samples, saved %s)", self.name, folder,
+                 meta.get("training_samples"), meta.get("saved"))
+        if self._buffer is not None and (folder / BUFFER_FILE).is_file():
+            ts, vectors = read_buffer_csv(folder / BUFFER_FILE)
+            self._buffer.extend(ts, vectors)
+            self._since = int(state.get("since_retrain", 0))
+            return True
+        return False
+
+    # -- fitting -------------------------------------------------------------------------------
+    def _train(self, vectors: np.ndarray, what: str) -> bool:
+        if len(vectors) < self.min_fit_samples:
+            log.debug("%s: %d samples are too few to fit; the model stays as it was", self.name, len(vectors))
+            return False
+        began = time.perf_counter()
+        model = self._fit(vectors)
+        elapsed = time.perf_counter() - began
+        self._model, self._width = model, vectors.shape[1]
+        self.fits += 1
+        self.fit_seconds += elapsed
+        level = logging.WARNING if elapsed > SLOW_FIT_S else (logging.INFO if self.fits == 1 else logging.DEBUG)
+        log.log(level, "%s: %s on %d samples in %.3f s (fit %d, %.2f s in all)", self.name, what,
+                len(vectors), elapsed, self.fits, self.fit_seconds)
+        return True
+
+    def _retrain(self) -> None:
+        self._since = 0
+        timestamps, vectors = self._buffer.rows()
+        if self._train(vectors, what=f"retrained ({self.retrains + 1})"):
+            self.retrains += 1
+            self._save(len(vectors))
+
+    def _save(self, training_samples: int) -> None:
+        if self._folder is None:
+            return
+        meta = {
+            "format": MODEL_FORMAT, "detector": type(self).__name__, "algorithm": self.name,
+            "parameters": self.model_parameters(), "n_features": self._width,
+            "feature_layout": None if self._layout is None else list(self._layout),
+            "training_samples": training_samples, "libraries": library_versions(),
+            "saved": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "retrain": {"retrains": self.retrains, "samples_seen": self.samples_seen,
+                        "since_retrain": self._since},
+        }
+        payload = {"model": self._model, "rng": self._rng.get_state(), "extra": self._extra_state()}
+        buffer = self._buffer.rows() if self._buffer is not None and len(self._buffer) else None
+        save_model(self._folder, meta, payload, buffer)
+
+    # -- the stream ----------------------------------------------------------------------------
+    def _until_retrain(self, valid: np.ndarray) -> int | None:
+        """Samples of ``valid`` (this batch's rest) up to and including the next retrain point."""
+        k = max(self.retrain_interval - self._since, 1)
+        missing = (self.samples_for_retrain or 1) - len(self._buffer)
+        if missing > 0:
+            filled = np.searchsorted(np.cumsum(valid), missing)  # index of the row that fills it
+            k = max(k, int(filled) + 1)
+        return k if k <= len(valid) else None
+
+    def update(self, samples: SampleBatch) -> DetectorOutput:
+        x = np.asarray(samples.values, dtype=np.float64)
+        n = len(x)
+        status = np.full(n, UNDEFINED_IDX, dtype=np.int16)
+        score = np.zeros(n)
+        lines = {name: np.full(n, np.nan) for name in self.line_names}
+        if n == 0:
+            return DetectorOutput(status, score, lines)
+        if not self._started and (self.train_data or self.load_model_from) and not self._warned_unstarted:
+            self._warned_unstarted = True
+            log.warning("%s: update() before start(): train_data/load_model_from not read, so there is no "
+                        "model until the first retrain", self.name)
+        if self._width is not None and x.shape[1] != self._width:
+            raise ModelError(f"{self.name}: the model was trained on {self._width} features but the samples "
+                             f"have {x.shape[1]}; check input_vector_size and the feature construction keys")
+        valid = np.isfinite(x).all(axis=1)
+        j = 0
+        while j < n:
+            step = None if self._buffer is None else self._until_retrain(valid[j:])
+            end = n if step is None else j + step
+            rows = j + np.flatnonzero(valid[j:end])
+            if self._model is not None and len(rows):
+                outlier, row_score, row_lines = self._judge(self._model, x[rows])
+                status[rows] = np.where(outlier, ERROR_IDX, OK_IDX)
+                score[rows] = row_score
+                for name, line in row_lines.items():
+                    lines[name][rows] = line
+            if self._buffer is not None:
+                self._buffer.extend(np.asarray(samples.timestamp, dtype=np.float64)[rows], x[rows])
+                self._since += end - j
+            self.samples_seen += end - j
+            if step is not None:
+                self._retrain()
+            j = end
+        return DetectorOutput(status, score, lines)

@@ -1,0 +1,251 @@
+"""Training, retraining, saving and loading of the model-based detectors (pipeline/detectors/model_store.py)."""
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+
+import numpy as np
+import pytest
+
+from pipeline.config import load_config
+from pipeline.detectors.base import DetectorContext
+from pipeline.detectors.clustering import Clustering
+from pipeline.detectors.isolation_forest import IsolationForest
+from pipeline.detectors.model_store import (BUFFER_FILE, META_FILE, MODEL_FILE, ModelDetector, ModelError,
+                                            RetrainBuffer, memory_context)
+from pipeline.detectors.pca import PCA
+from pipeline.run import RunSetup
+from tests.conftest import ROOT, batch_of, write_config
+from tests.pipeline.detectors.model_replay import samples
+
+TRAINING = np.random.default_rng(3).normal(0, 1, (300, 1))
+
+
+class FitRecorder(ModelDetector):
+    """A model that is the number of samples it was fitted on; records when fits happen."""
+
+    name = "recorder"
+
+    def __init__(self, train_data=None, retrain_interval=None, samples_for_retrain=None, random_state=0):
+        self._setup_training(train_data, None, retrain_interval, samples_for_retrain, None, random_state)
+        self.fitted_at: list[tuple[int, int]] = []
+
+    def model_parameters(self):
+        return {}
+
+    def _fit(self, vectors):
+        self.fitted_at.append((self.samples_seen, len(vectors)))
+        return len(vectors)
+
+    def _judge(self, model, vectors):
+        return np.zeros(len(vectors), dtype=bool), np.zeros(len(vectors)), {}
+
+
+def original_retrain_points(n, valid, seeded, interval, size):
+    """The original's per-sample rule: every sample counts; valid ones enter the buffer (cut to
+    ``size``); retrain once ``interval`` samples passed and the buffer is full."""
+    buffer, since, points = seeded, 0, []
+    for i in range(n):
+        if valid[i]:
+            buffer = min(buffer + 1, size) if size else buffer + 1
+        since += 1
+        if since >= interval and (size is None or buffer == size):
+            since = 0
+            points.append((i + 1, buffer))
+    return points
+
+
+@pytest.mark.parametrize("interval,size,seeded", [(50, 200, 300), (7, 30, 0), (40, None, 10), (1, 5, 0)])
+def test_retrains_happen_where_the_original_retrained_whatever_the_batches(interval, size, seeded):
+    rng = np.random.default_rng(interval)
+    x = rng.normal(0, 1, 1000)
+    x[rng.choice(1000, 60, replace=False)] = np.nan   # rows without a vector are counted, not kept
+    expected = original_retrain_points(len(x), np.isfinite(x), seeded, interval, size)
+    for cuts in ([1000], [1] * 1000, rng.integers(1, 120, 40).tolist()):
+        d = FitRecorder(train_data="t.csv" if seeded else None, retrain_interval=interval,
+                        samples_for_retrain=size)
+        d.start(memory_context(TRAINING[:seeded] if seeded else TRAINING))
+        start = 0
+        for size_ in cuts:
+            d.update(batch_of(x[start:start + size_], start=start))
+            start += size_
+            if start >= len(x):
+                break
+        retrains = d.fitted_at[1:] if seeded else d.fitted_at
+        assert retrains == [(seen, buffered) for seen, buffered in expected if seen <= start]
+
+
+def test_the_retrain_buffer_keeps_the_last_rows_in_arrival_order():
+    buf = RetrainBuffer(5)
+    buf.extend(np.arange(3.0), np.arange(3.0)[:, None])
+    buf.extend(np.arange(3.0, 9.0), np.arange(3.0, 9.0)[:, None])
+    buf.extend(np.array([9.0]), np.array([[9.0]]))
+    ts, x = buf.rows()
+    assert ts.tolist() == [5, 6, 7, 8, 9] and x[:, 0].tolist() == [5, 6, 7, 8, 9]
+
+
+def context(tmp_path, training=TRAINING, name="run_0"):
+    return DetectorContext(name=name, models_dir=tmp_path / "models", resolve_path=lambda p: tmp_path / p,
+                           training_vectors=lambda path: training)
+
+
+def if_detector(**kw):
+    params = dict(train_conf={"max_samples": 64, "model_name": "forest"}, train_data="train.csv",
+                  retrain_interval=100, samples_for_retrain=150)
+    params.update(kw)
+    return IsolationForest(**params)
+
+
+def test_a_model_folder_holds_metadata_model_and_retrain_buffer(tmp_path):
+    d = if_detector()
+    d.start(context(tmp_path))
+    d.update(batch_of(np.random.default_rng(0).normal(0, 1, 250)))
+    folder = tmp_path / "models" / "forest"
+    assert sorted(p.name for p in folder.iterdir()) == sorted([META_FILE, MODEL_FILE, BUFFER_FILE])
+    meta = json.loads((folder / META_FILE).read_text())
+    assert meta["detector"] == "IsolationForest" and meta["algorithm"] == "Isolation forest"
+    assert meta["parameters"] == {"max_samples": 64, "max_features": 1.0, "n_estimators": 100,
+                                  "contamination": "auto"}
+    assert meta["n_features"] == 1 and meta["training_samples"] == 150
+    assert meta["retrain"] == {"retrains": 2, "samples_seen": 200, "since_retrain": 0}
+    assert {"python", "numpy", "scipy", "scikit-learn"} <= set(meta["libraries"])
+    header, *rows = (folder / BUFFER_FILE).read_text().splitlines()
+    assert header == "timestamp,ftr_vector" and len(rows) == 150 and rows[-1].startswith("199.0,")
+
+
+def test_a_loaded_model_continues_exactly_like_the_run_that_saved_it(tmp_path):
+    x = np.random.default_rng(1).normal(0, 1, 600)
+    x[[250, 420]] = 7.0
+    original = if_detector()
+    original.start(context(tmp_path))
+    original.update(batch_of(x[:300]))       # the folder is saved at the retrain after sample 300
+    resumed = if_detector(train_data=None, load_model_from="forest")
+    resumed.start(context(tmp_path, training=None, name="other"))
+    rest = original.update(batch_of(x[300:], start=300))
+    again = resumed.update(batch_of(x[300:], start=300))
+    assert resumed.retrains == original.retrains == 6
+    assert again.status_idx.tolist() == rest.status_idx.tolist()
+    assert again.score.tolist() == rest.score.tolist()
+
+
+def test_a_loaded_model_judges_from_the_first_sample(tmp_path):
+    # the original loaded the pickle but never marked the model trained: Undefined forever
+    if_detector(retrain_interval=None).start(context(tmp_path))
+    loaded = IsolationForest(train_conf={"max_samples": 64}, load_model_from=str(tmp_path / "models" / "forest"))
+    loaded.start(context(tmp_path, name="other"))
+    out = loaded.update(batch_of([0.1, 9.0]))
+    assert loaded.trained and loaded.status_codes[out.status_idx].tolist() == [1, -1]
+
+
+@pytest.mark.parametrize("build,message", [
+    (lambda: IsolationForest(train_conf={"max_samples": 32}, load_model_from="forest"),
+     "max_samples is 64 in the model and 32 in the config"),
+    (lambda: PCA(train_conf={"N_components": 1}, load_model_from="forest"),
+     "it is a IsolationForest model, the config's detector is PCA"),
+    (lambda: Clustering(eps=1, min_samples=2, treshold=1, load_model_from="nothing_here"),
+     "no saved model 'nothing_here'"),
+])
+def test_a_model_that_does_not_fit_the_config_is_refused_with_the_reason(tmp_path, build, message):
+    if_detector(retrain_interval=None).start(context(tmp_path))
+    with pytest.raises(ModelError, match=message):
+        build().start(context(tmp_path, name="other"))
+
+
+def test_a_model_trained_on_other_features_is_refused_at_the_first_sample(tmp_path):
+    if_detector(retrain_interval=None).start(context(tmp_path))
+    loaded = IsolationForest(train_conf={"max_samples": 64}, load_model_from="forest")
+    loaded.start(context(tmp_path, name="other"))
+    with pytest.raises(ModelError, match="trained on 1 features but the samples have 2"):
+        loaded.update(samples(np.zeros((3, 2))))
+
+
+def test_a_replaced_model_file_is_refused_before_it_is_unpickled(tmp_path):
+    if_detector(retrain_interval=None).start(context(tmp_path))
+    if_detector(retrain_interval=None, train_conf={"max_samples": 64, "model_name": "other"}).start(
+        context(tmp_path, training=TRAINING[:100]))
+    shutil.copy(tmp_path / "models" / "other" / MODEL_FILE, tmp_path / "models" / "forest" / MODEL_FILE)
+    with pytest.raises(ModelError, match="checksum differs"):
+        IsolationForest(train_conf={"max_samples": 64}, load_model_from="forest").start(context(tmp_path, name="x"))
+
+
+def test_no_training_data_no_model_and_retrain_only_starts_undefined():
+    with pytest.raises(ValueError, match="train_data: expected a training file, or load_model_from or retrain_interval"):
+        IsolationForest()
+    d = IsolationForest(retrain_interval=50)
+    out = d.update(batch_of(np.random.default_rng(0).normal(0, 1, 60)))
+    codes = d.status_codes[out.status_idx]
+    assert (codes[:50] == 2).all() and (codes[50:] != 2).all() and d.retrains == 1
+
+
+def test_a_missing_training_file_is_a_clear_error():
+    d = IsolationForest(train_data="no_such.csv")
+    ctx = DetectorContext(name="x", models_dir=None, resolve_path=lambda p: None, training_vectors=None)
+    with pytest.raises(ModelError, match="train_data: file 'no_such.csv' not found"):
+        d.start(ctx)
+
+
+def test_update_before_start_warns_that_the_training_file_was_not_read(caplog):
+    d = IsolationForest(train_data="train.csv")
+    with caplog.at_level(logging.WARNING):
+        out = d.update(batch_of([1.0, 2.0]))
+    assert d.status_codes[out.status_idx].tolist() == [2, 2]
+    assert "before start()" in caplog.text
+
+
+def test_fit_cost_is_counted_and_logged(caplog):
+    d = if_detector(retrain_interval=100, samples_for_retrain=100)
+    with caplog.at_level(logging.INFO, logger="pipeline.detectors.model_store"):
+        d.start(memory_context(TRAINING))
+        d.update(batch_of(np.zeros(250)))
+    assert d.fits == 3 and d.retrains == 2 and d.fit_seconds > 0
+    assert "trained on 300 samples in" in caplog.text
+
+
+def test_memory_context_trains_without_writing_anything(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    d = if_detector()
+    d.start(memory_context(TRAINING))
+    d.update(batch_of(np.zeros(400)))
+    assert d.retrains == 4 and list(tmp_path.iterdir()) == []
+
+
+def test_a_run_never_touches_the_config_the_training_file_or_retrain_file(tmp_path):
+    """The original rewrote the config to point train_data at retrain_file, which its shipped
+    configs set to the training file itself."""
+    data = tmp_path / "data.csv"
+    data.write_text("".join((ROOT / "resources" / "data" / "ads-1.csv").read_text().splitlines(True)[:1201]))
+    train = tmp_path / "train.csv"
+    shutil.copy(ROOT / "resources" / "data" / "ads-1_train.csv", train)
+    config_path = write_config(tmp_path / "retrain.json", {
+        "file_name": str(data),
+        "anomaly_detection_alg": ["IsolationForest()"],
+        "anomaly_detection_conf": [{
+            "input_vector_size": 1, "train_data": str(train), "retrain_file": str(train),
+            "train_conf": {"max_samples": 100, "max_features": 1.0, "model_name": "if_model.pkl"},
+            "retrain_interval": 50, "samples_for_retrain": 200}]})
+    before = {p: p.read_bytes() for p in (config_path, train, data)}
+    with RunSetup(load_config(config_path), tmp_path / "log", models_dir=tmp_path / "models") as setup:
+        stats = setup.engine().run()
+    assert stats.samples == 1200 and setup.runs[0].detector.retrains == 24
+    assert {p: p.read_bytes() for p in before} == before
+    assert {p.name for p in tmp_path.iterdir()} <= {"data.csv", "log", "models", "retrain.json", "train.csv"}
+    assert (tmp_path / "models" / "if_model" / BUFFER_FILE).is_file()
+
+
+def test_list_text_and_plain_column_training_files_train_the_same_model(tmp_path):
+    rows = (ROOT / "resources" / "data" / "ads-1_train.csv").read_text().splitlines()[1:]
+    plain = tmp_path / "plain.csv"
+    plain.write_text("timestamp,value\n" + "".join(f"{r.split(',')[0]},{r.split(',')[1].strip('[]')}\n" for r in rows))
+    x = np.random.default_rng(4).normal(1, 2, 300)
+    outcomes = []
+    for train in ("resources/data/ads-1_train.csv", str(plain)):
+        config = write_config(tmp_path / "c.json", {
+            "file_name": "resources/data/ads-1.csv", "anomaly_detection_alg": ["IsolationForest()"],
+            "anomaly_detection_conf": [{"input_vector_size": 1, "train_data": train,
+                                        "train_conf": {"max_samples": 100}}]})
+        setup = RunSetup(load_config(config), tmp_path / "log", models_dir=tmp_path / "models")
+        detector = setup.runs[0].detector
+        detector.start(setup.detector_context(0))
+        outcomes.append(detector.update(batch_of(x)).status_idx.tolist())
+    assert outcomes[0] == outcomes[1] and {0, 2} <= set(outcomes[0])  # OK and errors
