@@ -222,6 +222,9 @@ def validate_component(registry: Registry, name: Any, conf: Any, name_path: str,
     try:
         cls(**kwargs)  # constructors do no I/O; this checks relations between parameters
     except ParameterError as err:
+        nested = getattr(err, "problems", None)  # e.g. a Combination's member configs
+        if nested:
+            return None, [f"{conf_path}.{problem}" for problem in nested]
         return None, [f"{conf_path}.{err.key}: expected {err.expected}, got {show(err.value)}"]
     return ComponentConfig(canonical, MappingProxyType(kwargs), conf_path), []
 

@@ -71,9 +71,13 @@ class Detector(ABC):
         used (accepted with a warning).
     line_names : tuple of str
         The plot lines ``update`` returns besides the value (``"EMA"``, ``"UL"``, ...).
+
+    Instance attribute ``delay`` (default 0): the result at sample t judges sample ``t - delay``
+    (Hampel needs W later samples to judge one); evaluation aligns scores by it.
     """
 
     name: ClassVar[str]
+    delay: int = 0
     ignored_keys: ClassVar[frozenset[str]] = frozenset()
     line_names: ClassVar[tuple[str, ...]] = ()
 
