@@ -129,6 +129,7 @@ class MainWindow(QMainWindow):
         self._thread: QThread | None = None
         self._worker: RunWorker | None = None
         self._close_requested = False
+        self._pause_requested = False
         self._range_dirty = False
         self._dialog: QFileDialog | None = None
         self._input_rate = RateMeter()
@@ -171,7 +172,7 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         self.open_action = self._action("Open config…", self.open_config_dialog, [QKeySequence.Open],
                                         QStyle.SP_DialogOpenButton, "Open a JSON config")
-        self.start_action = self._action("Start", self.start, ["F5", "Ctrl+R"], QStyle.SP_MediaPlay,
+        self.start_action = self._action("Start", lambda: self.start(), ["F5", "Ctrl+R"], QStyle.SP_MediaPlay,
                                          "Start a run of the loaded config")
         self.pause_action = self._action("Pause", self.toggle_pause, ["Space", "F6"],
                                          QStyle.SP_MediaPause, "Pause or resume the run")
@@ -440,6 +441,7 @@ class MainWindow(QMainWindow):
         worker.finished.connect(self._on_worker_finished)
         thread.finished.connect(self._on_thread_finished)
         self._thread, self._worker = thread, worker
+        self._pause_requested = False
         self.outcome = None
         self.last_error = None
         self._set_state(STARTING)
@@ -456,11 +458,13 @@ class MainWindow(QMainWindow):
 
     def pause(self) -> None:
         if self._worker is not None and self.state in (READING, STARTING):
+            self._pause_requested = True
             self._worker.pause()
             self._set_state(PAUSING)
 
     def resume(self) -> None:
         if self._worker is not None and self.state in (PAUSED, PAUSING):
+            self._pause_requested = False
             self._worker.resume()
             self._set_state(READING)
 
@@ -501,9 +505,9 @@ class MainWindow(QMainWindow):
             self.table.scrollToBottom()
 
     def _on_worker_state(self, state: str) -> None:
-        if state == READING and self.state in (PAUSING, PAUSED):
-            return  # a resume already showed it, or a pause is on its way
-        if self.state == STOPPING and state in (READING, PAUSED):
+        # The worker reports what it did; a later request by the operator wins over a report
+        # that crossed it (pause, then resume before the pause was reported).
+        if state in (READING, PAUSED) and (self.state == STOPPING or self._pause_requested != (state == PAUSED)):
             return
         self._set_state(state)
 

@@ -17,6 +17,7 @@ Views (the config's ``visualization`` entries):
 """
 from __future__ import annotations
 
+import logging
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -30,6 +31,8 @@ from gui import theme
 from gui.ring_buffer import RingBuffer
 from gui.worker import DetectorChunk
 from pipeline.records import Status
+
+log = logging.getLogger(__name__)
 
 #: Samples per detector kept for scrolling back in time.
 HISTORY = 200_000
@@ -142,9 +145,9 @@ class GraphView(pg.PlotWidget):
         return self.getPlotItem().getViewBox()
 
     def clear_data(self) -> None:
-        self.value_curve.setData([], [])
-        for curve in self.line_curves.values():
+        for curve in self.curves:
             curve.setData([], [])
+            curve.setClipToView(True)
         self.markers.clear()
         self.cursor.hide()
         self._marker_key = None
@@ -173,10 +176,13 @@ class GraphView(pg.PlotWidget):
             return
         data = ring.view()
         x = data[X]
-        i0, i1 = np.searchsorted(x, left), np.searchsorted(x, right, side="right")
-        if i1 <= i0:
+        if self.panel.monotonic:
+            visible = slice(np.searchsorted(x, left), np.searchsorted(x, right, side="right"))
+        else:
+            visible = (x >= left) & (x <= right)
+        rows = data[[VALUE, *range(CODE + 1, data.shape[0])]][:, visible]
+        if rows.shape[1] == 0:
             return
-        rows = data[[VALUE, *range(CODE + 1, data.shape[0])], i0:i1]
         lo, hi = float(np.fmin.reduce(rows, axis=None)), float(np.fmax.reduce(rows, axis=None))
         if not (np.isfinite(lo) and np.isfinite(hi)):
             return
@@ -197,6 +203,9 @@ class GraphView(pg.PlotWidget):
         downsamples those): the cost of a frame follows what is on screen, not the history."""
         data = self.panel.ring.view()
         x = data[X]
+        if not self.panel.monotonic:
+            self._render_unordered(data, data_changed)
+            return
         (left, right), _ = self.view_box.viewRange()
         lo, hi = self._loaded
         need_older = left < lo and (len(x) == 0 or lo > x[0])
@@ -210,6 +219,18 @@ class GraphView(pg.PlotWidget):
             self.value_curve.setData(part[X], part[VALUE], connect="all", skipFiniteCheck=True)
             for i, curve in enumerate(self.line_curves.values()):
                 curve.setData(part[X], part[CODE + 1 + i], connect="finite")
+        self._render_markers()
+
+    def _render_unordered(self, data: np.ndarray, data_changed: bool) -> None:
+        """Timestamps that go back in time: slicing and pyqtgraph's clipping both assume sorted
+        x, so the whole buffer is drawn as it came."""
+        if data_changed or self._loaded != (-np.inf, np.inf):
+            for curve in self.curves:
+                curve.setClipToView(False)
+            self._loaded = (-np.inf, np.inf)
+            self.value_curve.setData(data[X], data[VALUE], connect="all", skipFiniteCheck=True)
+            for i, curve in enumerate(self.line_curves.values()):
+                curve.setData(data[X], data[CODE + 1 + i], connect="finite")
         self._render_markers()
 
     def _render_markers(self) -> None:
@@ -356,6 +377,8 @@ class DetectorPanel(QFrame):
         self.markers = RingBuffer(history, 3)
         self.samples = 0
         self.counts = {int(s): 0 for s in Status}
+        self.monotonic = True  # timestamps never went back so far
+        self._last_time = -np.inf
         self._queue: list[DetectorChunk] = []
 
         self.setFrameShape(QFrame.StyledPanel)
@@ -401,6 +424,11 @@ class DetectorPanel(QFrame):
             return
         self._queue.append(chunk)
         self.samples += len(chunk)
+        t = chunk.time_s
+        if self.monotonic and (t[0] < self._last_time or (np.diff(t) < 0).any()):
+            self.monotonic = False
+            log.warning("%s: timestamps go back in time; the plot draws its whole buffer", self.label)
+        self._last_time = max(self._last_time, float(t[-1]))
         codes, counts = np.unique(chunk.status_code, return_counts=True)
         for code, count in zip(codes.tolist(), counts.tolist()):
             self.counts[code] += count
@@ -446,6 +474,8 @@ class DetectorPanel(QFrame):
         self.markers.clear()
         self.samples = 0
         self.counts = {int(s): 0 for s in Status}
+        self.monotonic = True
+        self._last_time = -np.inf
         for view in self.views:
             view.clear_data()
 

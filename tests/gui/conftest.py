@@ -66,7 +66,9 @@ def settings(tmp_path):
 
 @pytest.fixture
 def make_window(qtbot, tmp_path, settings):
-    """Build shown MainWindows that log to ``tmp_path/log``; runs left going are stopped."""
+    """Build shown MainWindows that log to ``tmp_path/log``. At the end a run left going is
+    stopped and waited for, then the window is closed and deleted (not by ``qtbot.addWidget``,
+    which would delete it before its run had ended)."""
     from gui.main_window import MainWindow
 
     windows = []
@@ -75,7 +77,6 @@ def make_window(qtbot, tmp_path, settings):
         kwargs.setdefault("log_dir", tmp_path / "log")
         kwargs.setdefault("settings", settings)
         window = MainWindow(**kwargs)
-        qtbot.addWidget(window)
         window.show()
         windows.append(window)
         return window
@@ -85,8 +86,8 @@ def make_window(qtbot, tmp_path, settings):
         if window.running:
             window.stop()
             qtbot.waitUntil(lambda w=window: not w.running, timeout=RUN_TIMEOUT_MS)
-        if window.message_box is not None:
-            window.message_box.close()
+        window.close()
+        window.deleteLater()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import json
 
 import numpy as np
 import pytest
@@ -181,3 +182,22 @@ def test_status_points_are_coloured_by_status(finished_window):
     assert colours == [theme.STATUS_COLORS[Status(c)] for c in codes]
     values = window.panels[0].ring.view()[VALUE, -200:]
     assert [p.pos().y() for p in points.points.points()] == pytest.approx(values.tolist())
+
+
+def test_timestamps_that_go_back_are_drawn_whole_instead_of_wrongly_clipped(
+        make_window, run_to_end, tmp_path):
+    rows = "\n".join(f"{t},{v}" for t, v in [(5, 0.1), (6, 0.2), (3, 9.0), (4, 0.1), (7, 0.3)])
+    (tmp_path / "data.csv").write_text("timestamp,value\n" + rows + "\n")
+    config = tmp_path / "unordered.json"
+    config.write_text(json.dumps({
+        "file_name": str(tmp_path / "data.csv"), "anomaly_detection_alg": ["BorderCheck()"],
+        "anomaly_detection_conf": [{"input_vector_size": 1, "UL": 1, "LL": -1}]}))
+    window = make_window()
+    assert window.load_config(config)
+    assert run_to_end(window) == FINISHED
+    panel = window.panels[0]
+    assert not panel.monotonic
+    graph = panel.graphs[0]
+    assert graph.value_curve.xData.tolist() == [5, 6, 3, 4, 7]
+    assert graph.value_curve.opts["clipToView"] is False
+    assert window.model.total == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 
 import pytest
+from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import QMessageBox
 
 from gui.worker import ERROR, FINISHED, PAUSED, READING, STOPPED
@@ -162,3 +163,37 @@ def test_replay_speed_can_change_during_a_run(qtbot, make_window):
         window.set_speed("max")
     assert finished.args == [FINISHED]
     assert window.samples == 31_416
+
+
+def test_keyboard_starts_pauses_resumes_and_stops_a_run(qtbot, make_window):
+    window = make_window(speed="10")
+    assert window.load_config("default.json")
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    with qtbot.waitSignal(window.run_started, timeout=5000):
+        qtbot.keyClick(window, Qt.Key_F5)
+    qtbot.waitUntil(lambda: window.state == READING, timeout=10_000)
+    qtbot.keyClick(window, Qt.Key_Space)
+    qtbot.waitUntil(lambda: window.state == PAUSED, timeout=5000)
+    qtbot.keyClick(window, Qt.Key_F6)
+    assert window.state == READING
+    with qtbot.waitSignal(window.run_finished, timeout=10_000) as finished:
+        qtbot.keyClick(window, Qt.Key_F5, Qt.ShiftModifier)
+    assert finished.args == [STOPPED]
+
+
+def test_a_pause_report_crossing_a_resume_does_not_leave_the_window_paused(qtbot, make_window):
+    window = make_window(speed="10")
+    assert window.load_config("default.json")
+    assert window.start()
+    qtbot.waitUntil(lambda: window.state == READING, timeout=10_000)
+    window.pause()
+    window.resume()
+    window._on_worker_state(PAUSED)  # the worker's report of the pause arrives after the resume
+    assert window.state == READING
+    held = window.samples
+    qtbot.waitUntil(lambda: window.samples > held, timeout=10_000)
+    window.pause()
+    window._on_worker_state(READING)  # and a stale "reading" cannot undo a newer pause
+    assert window.state != READING
+    qtbot.waitUntil(lambda: window.state == PAUSED, timeout=5000)
