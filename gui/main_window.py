@@ -144,7 +144,7 @@ class MainWindow(QMainWindow):
         self._build_central()
         self._build_status_bar()
         self.set_speed(speed)
-        self._update_actions()
+        self._set_state(NO_CONFIG)
         self._refresh_status()
 
         self.render_timer = QTimer(self)
@@ -331,7 +331,7 @@ class MainWindow(QMainWindow):
             shown = err.problems[:12] + ([f"… and {len(err.problems) - 12} more"] if len(err.problems) > 12 else [])
             self.show_message(QMessageBox.Critical, "Invalid config",
                               f"The config {Path(str(name)).name} cannot be used:\n\n" + "\n".join(shown),
-                              details="\n".join(err.problems))
+                              details="\n".join(err.problems) if len(err.problems) > 12 else None)
             return False
         self.config = config
         self.outcome = None
