@@ -173,16 +173,20 @@ class KafkaSource(Source):
         return dict(
             **self.kafka.client_options(), group_id=self.group_id,
             auto_offset_reset=self.kafka.auto_offset_reset, enable_auto_commit=False,
+            # reading a topic should never create it (with the broker's defaults) by a typo
+            allow_auto_create_topics=False,
             session_timeout_ms=self.kafka.session_timeout_ms,
-            heartbeat_interval_ms=self.kafka.heartbeat_interval_ms,
-            bootstrap_timeout_ms=int(self.connect_timeout_s * 1000))
+            heartbeat_interval_ms=self.kafka.heartbeat_interval_ms)
 
     def _connect(self) -> None:
         servers = ",".join(self.kafka.bootstrap_servers)
         delay, attempts = 1.0, 0
         while not self._closing.is_set():
+            # the first attempt is short so that an absent broker is reported at once
+            attempt_s = min(2.0 * 2 ** attempts, self.connect_timeout_s)
             try:
-                consumer = self._kafka.KafkaConsumer(**self._consumer_options())
+                consumer = self._kafka.KafkaConsumer(**self._consumer_options(),
+                                                     bootstrap_timeout_ms=int(attempt_s * 1000))
             except Exception as err:
                 if not is_retriable(err):
                     self._fatal = err
