@@ -64,6 +64,9 @@ DEAD_LETTER_KINDS = ("topic", "file")
 DEFAULT_CLIENT_ID = "stream-anomaly-monitor"
 DEFAULT_GROUP_PREFIX = "stream-anomaly-monitor."
 
+#: Characters and length Kafka allows in a topic name.
+TOPIC_NAME = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
+
 #: The deserializer texts the original configs used; all mean "UTF-8 JSON".
 JSON_DESERIALIZER = re.compile(
     r"^\s*lambda\s+(\w+)\s*:\s*(?:json\.)?loads\s*\(\s*\1\s*\.\s*decode\s*\(\s*(['\"])utf-?8\2\s*\)\s*\)\s*$",
@@ -167,13 +170,16 @@ def parse_security(raw: dict, problems: list[str], environ: Mapping[str, str]) -
 
 
 def parse_kafka(raw: dict, problems: list[str], environ: Mapping[str, str] | None = None) -> KafkaConfig | None:
-    """The Kafka keys; None when the config has neither ``topics`` nor ``bootstrap_servers``."""
+    """The Kafka keys; None when the config has neither ``topics`` nor ``bootstrap_servers``.
+    ``environ`` (default ``os.environ``) supplies secrets the config leaves out."""
     if "topics" not in raw and "bootstrap_servers" not in raw:
         return None
     environ = os.environ if environ is None else environ
+    # topics may be absent when only a KafkaOutput uses the brokers (a file run)
     topics = as_list(raw.get("topics", []))
-    if not topics or not all(isinstance(t, str) and t for t in topics):
-        problems.append(f"topics: expected a list of topic names, got {show(raw.get('topics'))}")
+    if "topics" in raw and not (topics and all(isinstance(t, str) and TOPIC_NAME.match(t) for t in topics)):
+        problems.append(f"topics: expected a list of topic names (letters, digits, '.', '_', '-'), "
+                        f"got {show(raw.get('topics'))}")
     servers = as_list(raw.get("bootstrap_servers", "localhost:9092"))
     if not servers or not all(isinstance(s, str) and s for s in servers):
         problems.append(f"bootstrap_servers: expected \"host:port\" or a list of them, got {show(raw.get('bootstrap_servers'))}")
@@ -201,6 +207,9 @@ def parse_kafka(raw: dict, problems: list[str], environ: Mapping[str, str] | Non
                         f"got {heartbeat}")
     dead_letter = _text(raw, "dead_letter", problems, DEAD_LETTER_KINDS) or "topic"
     dead_letter_topic = _text(raw, "dead_letter_topic", problems) or "{topic}.dlq"
+    if not TOPIC_NAME.match(dead_letter_topic.replace("{topic}", "t")):
+        problems.append(f"dead_letter_topic: expected a topic name, \"{{topic}}\" standing for the input "
+                        f"topic, got {show(dead_letter_topic)}")
     security = parse_security(raw, problems, environ)
     return KafkaConfig(bootstrap_servers=tuple(servers), topics=tuple(topics), group_id=group_id or None,
                        auto_offset_reset=reset, enable_auto_commit=bool(commit), client_id=client_id,
@@ -212,6 +221,8 @@ def detector_topics(kafka: KafkaConfig, count: int) -> list[str]:
     """The topic each detector reads: ``topics[i]`` feeds detector ``i`` as in the original (a
     topic may repeat, giving several detectors on one topic); a single topic feeds every
     detector."""
+    if not kafka.topics:
+        raise ValueError("topics: required to read Kafka (run without -f), but the config has none")
     if len(kafka.topics) == count:
         return list(kafka.topics)
     if len(kafka.topics) == 1:

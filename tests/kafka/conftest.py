@@ -114,6 +114,20 @@ def start_run(tmp_path):
             run.process.wait(10)
 
 
+#: A detector that passes everything to ``out.jsonl`` (for counting results).
+BORDER = ("BorderCheck()", {"input_vector_size": 1, "UL": 1e9, "LL": -1, "warning_stages": [],
+                            "output": ["FileOutput()"], "output_conf": [{"file_name": "out.jsonl"}]})
+
+
+def indexed(start: int, count: int) -> list[dict]:
+    """Messages whose value is their index, so every result names the message it came from."""
+    return [{"timestamp": 1_600_000_000 + i, "ftr_vector": [float(i)]} for i in range(start, start + count)]
+
+
+def seen(records: list[dict]) -> list[int]:
+    return [int(r["value"][0]) for r in records]
+
+
 def kafka_config(path: Path, broker: Broker, topics: list[str], detectors: list[tuple[str, dict]],
                  **keys) -> Path:
     """Writes a config reading ``topics`` from ``broker`` (test session timeouts, earliest)."""

@@ -9,20 +9,7 @@ import time
 from pipeline.consumers.kafka import KafkaSource
 from pipeline.kafka_config import parse_kafka
 from tests.kafka.broker import TEST_SESSION, Broker, free_port, wait_until
-from tests.kafka.conftest import kafka_config
-
-BORDER = ("BorderCheck()", {"input_vector_size": 1, "UL": 1e9, "LL": -1, "warning_stages": [],
-                            "output": ["FileOutput()"], "output_conf": [{"file_name": "out.jsonl"}]})
-
-
-def indexed(start: int, count: int) -> list[dict]:
-    """Messages whose value is their index, so every result names the message it came from."""
-    return [{"timestamp": 1_600_000_000 + i, "ftr_vector": [float(i)]} for i in range(start, start + count)]
-
-
-def seen(records: list[dict]) -> list[int]:
-    return [int(r["value"][0]) for r in records]
-
+from tests.kafka.conftest import BORDER, indexed, kafka_config, seen
 
 class SteadyProducer(threading.Thread):
     """Produces ``total`` indexed messages in chunks, ``rate`` per second, recording where each

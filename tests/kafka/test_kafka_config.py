@@ -1,0 +1,109 @@
+"""The Kafka keys of a config (no broker needed): original keys, security options with secrets
+from the environment, dead-letter choice, KafkaOutput parameters, topic/width pairing."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import ConfigError, parse_config
+from pipeline.consumers.kafka import build_kafka_source
+from pipeline.dead_letter import DeadLetterFile
+from pipeline.dead_letter_kafka import KafkaDeadLetter
+from pipeline.kafka_config import KAFKA_KEYS, parse_kafka
+from pipeline.outputs import OUTPUTS, RunContext
+
+BC = {"input_vector_size": 1, "UL": 4, "LL": 2, "warning_stages": []}
+
+
+def kafka(raw: dict, environ: dict | None = None):
+    problems: list[str] = []
+    config = parse_kafka(raw, problems, environ={} if environ is None else environ)
+    return config, problems
+
+
+def test_original_keys_keep_their_meaning_and_get_defaults():
+    config, problems = kafka({"bootstrap_servers": "b:9092", "topics": ["t"], "enable_auto_commit": "False",
+                              "value_deserializer": "lambda x: loads(x.decode('utf-8'))"})
+    assert problems == []
+    assert config.bootstrap_servers == ("b:9092",) and config.topics == ("t",)
+    assert config.enable_auto_commit is False and config.auto_offset_reset == "latest"
+    assert config.group_for("myconf") == "stream-anomaly-monitor.myconf"
+    assert config.session_timeout_ms == 10000 and config.dead_letter_topic_for("t") == "t.dlq"
+
+
+def test_security_options_reach_the_clients_and_secrets_may_come_from_the_environment(tmp_path):
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    raw = {"topics": ["t"], "security_protocol": "SASL_SSL", "sasl_mechanism": "SCRAM-SHA-512",
+           "sasl_plain_username": "monitor", "ssl_cafile": str(ca)}
+    config, problems = kafka(raw, environ={"KAFKA_SASL_PLAIN_PASSWORD": "s3cret", "KAFKA_SASL_PLAIN_USERNAME": "env"})
+    assert problems == []
+    options = config.client_options()
+    assert options["security_protocol"] == "SASL_SSL" and options["sasl_mechanism"] == "SCRAM-SHA-512"
+    assert options["sasl_plain_username"] == "monitor"  # the file wins over the environment
+    assert options["sasl_plain_password"] == "s3cret" and options["ssl_cafile"] == str(ca)
+    assert "s3cret" not in repr(config)
+
+
+def test_sasl_without_credentials_names_the_environment_variable():
+    config, problems = kafka({"topics": ["t"], "security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": "PLAIN"})
+    assert problems == [
+        "sasl_plain_username: required with sasl_mechanism PLAIN; put it in the config or in the "
+        "environment variable KAFKA_SASL_PLAIN_USERNAME",
+        "sasl_plain_password: required with sasl_mechanism PLAIN; put it in the config or in the "
+        "environment variable KAFKA_SASL_PLAIN_PASSWORD"]
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ({"security_protocol": "TLS"}, "security_protocol: expected one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL"),
+    ({"security_protocol": "SASL_SSL"}, "sasl_mechanism: required with security_protocol SASL_SSL"),
+    ({"ssl_cafile": "/no/such/ca.pem"}, "ssl_cafile: file '/no/such/ca.pem' not found"),
+    ({"dead_letter": "db"}, "dead_letter: expected one of topic, file"),
+    ({"dead_letter_topic": "bad topic"}, "dead_letter_topic: expected a topic name"),
+    ({"topics": ["has space"]}, "topics: expected a list of topic names"),
+    ({"session_timeout_ms": 3000}, "heartbeat_interval_ms: expected less than session_timeout_ms (3000)"),
+])
+def test_bad_kafka_values_are_refused_with_the_key(raw, expected):
+    _, problems = kafka({"topics": ["t"], **raw})
+    assert len(problems) == 1 and problems[0].startswith(expected), problems
+
+
+def test_every_kafka_key_is_an_allowed_top_level_key():
+    raw = {"anomaly_detection_alg": ["BorderCheck()"], "anomaly_detection_conf": [BC], "topics": ["t"],
+           "dead_letter": "file", "dead_letter_topic": "{topic}-dead", "client_id": "x",
+           "session_timeout_ms": 9000, "heartbeat_interval_ms": 2000, "security_protocol": "PLAINTEXT"}
+    config = parse_config(raw, Path("k.json"))
+    assert set(raw) - {"anomaly_detection_alg", "anomaly_detection_conf"} <= set(KAFKA_KEYS)
+    assert config.kafka.dead_letter == "file" and config.kafka.dead_letter_topic_for("a") == "a-dead"
+
+
+def test_dead_letters_go_to_a_topic_by_default_or_to_a_file(tmp_path):
+    base = {"anomaly_detection_alg": ["BorderCheck()"], "anomaly_detection_conf": [BC], "topics": ["t"]}
+    context = RunContext(log_dir=tmp_path)
+    _, sink = build_kafka_source(parse_config(base, Path("k.json")), context, "kafka")
+    assert isinstance(sink, KafkaDeadLetter) and sink.describe() == "Kafka topic(s) <topic>.dlq"
+    _, sink = build_kafka_source(parse_config({**base, "dead_letter": "file"}, Path("k.json")), context, "kafka")
+    assert isinstance(sink, DeadLetterFile) and sink.path == tmp_path / "k.dead_letter.jsonl"
+
+
+def test_detectors_reading_one_topic_must_agree_on_the_vector_length(tmp_path):
+    raw = {"anomaly_detection_alg": ["BorderCheck()", "BorderCheck()"], "topics": ["t", "t"],
+           "anomaly_detection_conf": [BC, {**BC, "input_vector_size": 2}]}
+    with pytest.raises(ConfigError, match=r"anomaly_detection_conf\[1\].input_vector_size: expected 1 like "
+                                          r"anomaly_detection_conf\[0\] \(both read topic 't'\), got 2"):
+        build_kafka_source(parse_config(raw, Path("k.json")), RunContext(log_dir=tmp_path), "kafka")
+    # different topics may carry different vector lengths
+    source, _ = build_kafka_source(parse_config({**raw, "topics": ["t", "u"]}, Path("k.json")),
+                                   RunContext(log_dir=tmp_path), "kafka")
+    assert source.widths == {"t": 1, "u": 2}
+
+
+def test_kafka_output_topic_follows_the_original_naming_or_is_given():
+    assert OUTPUTS.resolve("KafkaOutput()")(node_id=7).topic_name == "anomalies_7"
+    assert OUTPUTS.resolve("KafkaOutput")(topic="alerts").topic_name == "alerts"
+    raw = {"anomaly_detection_alg": ["BorderCheck()"],
+           "anomaly_detection_conf": [{**BC, "output": ["KafkaOutput()"], "output_conf": [{}]}]}
+    with pytest.raises(ConfigError, match=r"anomaly_detection_conf\[0\].output_conf\[0\].node_id: expected "
+                                          r"node_id \(topic anomalies_<node_id>\) or topic"):
+        parse_config(raw, Path("k.json"))
