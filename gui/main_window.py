@@ -253,10 +253,12 @@ class MainWindow(QMainWindow):
             "<b>File › Recent configs</b>, then press <b>Start</b> (F5).</p>")
         self.placeholder.setAlignment(Qt.AlignCenter)
         self.panel_layout.addWidget(self.placeholder)
-        scroll = QScrollArea()
+        self.panel_scroll = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.NoFrame)
         scroll.setWidget(self.panel_area)
+        # Panels scrolled out of view are not drawn; showing them again needs a render.
+        scroll.verticalScrollBar().valueChanged.connect(self._mark_range_dirty)
 
         self.table_title = QLabel()
         self.table_title.setTextFormat(Qt.RichText)
@@ -288,6 +290,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([3000, 1000])
         self.splitter.setChildrenCollapsible(False)
+        self.splitter.splitterMoved.connect(self._mark_range_dirty)
         self.setCentralWidget(self.splitter)
 
     def _build_status_bar(self) -> None:
@@ -572,14 +575,21 @@ class MainWindow(QMainWindow):
         if not any(changed) and not self._range_dirty:
             return
         self._range_dirty = False
+        shown = [not panel.visibleRegion().isEmpty() for panel in self.panels]
+        for panel, data_changed, visible in zip(self.panels, changed, shown):
+            if data_changed and (self.following or not visible):
+                # Following: the range moves before the new data is set, and pyqtgraph would
+                # downsample the old data for it. Hidden (scrolled away): hold no views into
+                # buffers that keep changing; the panel is drawn when it is shown again.
+                for graph in panel.graphs:
+                    graph.release_data()
+            panel.unrendered |= data_changed and not visible
         if self.following:
-            for panel, data_changed in zip(self.panels, changed):
-                if data_changed:
-                    for graph in panel.graphs:
-                        graph.release_data()
-            self._follow()
-        for panel, data_changed in zip(self.panels, changed):
-            panel.render(data_changed)
+            self._follow(shown)
+        for panel, data_changed, visible in zip(self.panels, changed, shown):
+            if visible:
+                panel.render(data_changed or panel.unrendered)
+                panel.unrendered = False
         for graph in self.graphs:
             # Apply the new ranges now: left to paint time, they make pyqtgraph paint twice.
             graph.view_box.updateMatrix()
@@ -588,14 +598,15 @@ class MainWindow(QMainWindow):
         self._render_rate.add(self.frames_rendered)
         self.rendered.emit()
 
-    def _follow(self) -> None:
+    def _follow(self, shown: list[bool]) -> None:
         ranges = [r for r in (g.follow_range() for g in self.graphs) if r is not None]
         if not ranges:
             return
         left, right = min(r[0] for r in ranges), max(r[1] for r in ranges)
         self.graphs[0].view_box.setXRange(left, right, padding=0)
-        for graph in self.graphs:
-            graph.fit_y(left, right)
+        for panel, visible in zip(self.panels, shown):
+            for graph in panel.graphs if visible else ():
+                graph.fit_y(left, right)
 
     def centre_on(self, time_s: float) -> None:
         """Stop following and centre every scrolling plot on ``time_s``, marked by a cursor."""
@@ -734,6 +745,14 @@ class MainWindow(QMainWindow):
         box.open()
         self.message_box = box
         return box
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._range_dirty = True  # panels may have come into view
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._range_dirty = True
 
     def closeEvent(self, event) -> None:
         """During a run: stop it, and close once its thread has ended (outputs flushed)."""

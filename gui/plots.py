@@ -18,6 +18,7 @@ Views (the config's ``visualization`` entries):
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -118,6 +119,13 @@ class GraphView(pg.PlotWidget):
         self.line_curves = {
             name: item.plot(pen=theme.line_pen(name, i), name=name, connect="finite")
             for i, name in enumerate(panel.line_names)}
+        # A line that is constant over the view (fixed limits) is drawn as one level line
+        # instead of a curve of thousands of points.
+        self.level_lines = {name: pg.InfiniteLine(angle=0, movable=False, pen=theme.line_pen(name, i))
+                            for i, name in enumerate(panel.line_names)}
+        for level in self.level_lines.values():
+            level.hide()
+            item.addItem(level, ignoreBounds=True)
         for curve in self.curves:
             # Peak downsampling to one min/max pair per pixel (pyqtgraph keeps ~5 per pixel by
             # default, five times the work for no visible difference); no setter exists for it.
@@ -148,6 +156,8 @@ class GraphView(pg.PlotWidget):
         for curve in self.curves:
             curve.setData([], [])
             curve.setClipToView(True)
+        for level in self.level_lines.values():
+            level.hide()
         self.markers.clear()
         self.cursor.hide()
         self._marker_key = None
@@ -180,12 +190,18 @@ class GraphView(pg.PlotWidget):
             visible = slice(np.searchsorted(x, left), np.searchsorted(x, right, side="right"))
         else:
             visible = (x >= left) & (x <= right)
-        rows = data[[VALUE, *range(CODE + 1, data.shape[0])]][:, visible]
-        if rows.shape[1] == 0:
+        values = data[VALUE, visible]
+        if len(values) == 0:
             return
-        lo, hi = float(np.fmin.reduce(rows, axis=None)), float(np.fmax.reduce(rows, axis=None))
-        if not (np.isfinite(lo) and np.isfinite(hi)):
-            return
+        lo, hi = float(values.min()), float(values.max())  # values are always finite
+        lines = data[CODE + 1:, visible]
+        if lines.size:
+            with np.errstate(invalid="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN while warming up
+                lo = min(lo, float(np.nanmin(lines)))
+                hi = max(hi, float(np.nanmax(lines)))
+            if not (np.isfinite(lo) and np.isfinite(hi)):
+                lo, hi = float(values.min()), float(values.max())
         if hi - lo < 1e-12:
             pad = max(abs(lo) * 0.05, 0.5)
             lo, hi = lo - pad, hi + pad
@@ -217,9 +233,19 @@ class GraphView(pg.PlotWidget):
             part = data[:, i0:i1]
             self._loaded = (part[X, 0], part[X, -1]) if i1 > i0 else (np.inf, -np.inf)
             self.value_curve.setData(part[X], part[VALUE], connect="all", skipFiniteCheck=True)
-            for i, curve in enumerate(self.line_curves.values()):
-                curve.setData(part[X], part[CODE + 1 + i], connect="finite")
+            for i, name in enumerate(self.line_curves):
+                self._set_line(name, part[X], part[CODE + 1 + i])
         self._render_markers()
+
+    def _set_line(self, name: str, x: np.ndarray, y: np.ndarray) -> None:
+        curve, level = self.line_curves[name], self.level_lines[name]
+        if len(y) and y[0] == y.min() == y.max():  # False for NaN
+            level.setValue(float(y[0]))
+            level.show()
+            curve.clear()
+        else:
+            level.hide()
+            curve.setData(x, y, connect="finite")
 
     def _render_unordered(self, data: np.ndarray, data_changed: bool) -> None:
         """Timestamps that go back in time: slicing and pyqtgraph's clipping both assume sorted
@@ -227,6 +253,8 @@ class GraphView(pg.PlotWidget):
         if data_changed or self._loaded != (-np.inf, np.inf):
             for curve in self.curves:
                 curve.setClipToView(False)
+            for level in self.level_lines.values():
+                level.hide()
             self._loaded = (-np.inf, np.inf)
             self.value_curve.setData(data[X], data[VALUE], connect="all", skipFiniteCheck=True)
             for i, curve in enumerate(self.line_curves.values()):
@@ -292,13 +320,6 @@ class HistogramView(pg.PlotWidget):
         outside = f", {self.outside:,} outside {list(self.value_range)}" if self.outside else ""
         self.setTitle(f"last {ring.count:,} values{outside}", size="8pt")
 
-    def release_data(self) -> None:
-        """Drop the curves' data before a range change that ``render`` follows with new data,
-        so pyqtgraph clips and downsamples once per frame instead of twice."""
-        for curve in self.curves:
-            curve.clear()
-        self._loaded = (np.inf, -np.inf)
-
     def render(self, data_changed: bool) -> None:
         """Histograms follow the slow timer (``refresh``)."""
 
@@ -320,13 +341,6 @@ class StatusPointsView(pg.PlotWidget):
 
     def clear_data(self) -> None:
         self.points.clear()
-
-    def release_data(self) -> None:
-        """Drop the curves' data before a range change that ``render`` follows with new data,
-        so pyqtgraph clips and downsamples once per frame instead of twice."""
-        for curve in self.curves:
-            curve.clear()
-        self._loaded = (np.inf, -np.inf)
 
     def render(self, data_changed: bool) -> None:
         if not data_changed:
@@ -378,6 +392,7 @@ class DetectorPanel(QFrame):
         self.samples = 0
         self.counts = {int(s): 0 for s in Status}
         self.monotonic = True  # timestamps never went back so far
+        self.unrendered = False  # samples arrived while the panel was scrolled out of view
         self._last_time = -np.inf
         self._queue: list[DetectorChunk] = []
 
@@ -451,13 +466,6 @@ class DetectorPanel(QFrame):
                 self.markers.extend(np.vstack([chunk.time_s[marked], chunk.value[marked],
                                                chunk.status_code[marked]]))
         return True
-
-    def release_data(self) -> None:
-        """Drop the curves' data before a range change that ``render`` follows with new data,
-        so pyqtgraph clips and downsamples once per frame instead of twice."""
-        for curve in self.curves:
-            curve.clear()
-        self._loaded = (np.inf, -np.inf)
 
     def render(self, data_changed: bool) -> None:
         for view in self.views:

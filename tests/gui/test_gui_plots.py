@@ -59,8 +59,11 @@ def test_detector_lines_are_drawn_with_limits_dashed(finished_window):
         (left, right), _ = graph.view_box.viewRange()
         assert len(x) == len(y) and np.all(np.diff(x) > 0)
         assert x[0] <= left and x[-1] >= right - 0.011  # the curve covers the visible range
-    ul = ema.line_curves["UL"].yData
-    assert np.all(ul == window.config.detectors[1].detector.params["UL"])
+    # EMA's fixed limits are level lines; Welford's moving band is a curve
+    assert ema.level_lines["UL"].isVisible() and ema.line_curves["UL"].yData is None
+    assert ema.level_lines["UL"].value() == window.config.detectors[1].detector.params["UL"]
+    assert ema.level_lines["LL"].pen.style() == Qt.DashLine
+    assert not welford.level_lines["UL"].isVisible() and len(welford.line_curves["UL"].yData) > 0
     legend = window.panels[0].legend.text()
     for entry in ("value", "mean", "UL / LL", "error", "warning", "undefined"):
         assert entry in legend
@@ -201,3 +204,24 @@ def test_timestamps_that_go_back_are_drawn_whole_instead_of_wrongly_clipped(
     assert graph.value_curve.xData.tolist() == [5, 6, 3, 4, 7]
     assert graph.value_curve.opts["clipToView"] is False
     assert window.model.total == 1
+
+
+def test_panels_scrolled_out_of_view_are_drawn_when_scrolled_into_view(qtbot, make_window, run_to_end,
+                                                                      tmp_path):
+    conf = {"input_vector_size": 1, "UL": 2.5, "LL": -2.5}
+    config = tmp_path / "six.json"
+    config.write_text(json.dumps({"file_name": "resources/data/ads-1.csv",
+                                  "anomaly_detection_alg": ["BorderCheck()"] * 6,
+                                  "anomaly_detection_conf": [conf] * 6}))
+    window = make_window()
+    window.resize(1000, 600)
+    assert window.load_config(config)
+    assert run_to_end(window) == FINISHED
+    last = window.panels[-1]
+    assert last.visibleRegion().isEmpty()
+    assert last.graphs[0].value_curve.yData is None  # not drawn while out of view
+    bar = window.panel_scroll.verticalScrollBar()
+    bar.setValue(bar.maximum())
+    qtbot.waitUntil(lambda: last.graphs[0].value_curve.yData is not None, timeout=5000)
+    assert not last.visibleRegion().isEmpty()
+    assert last.graphs[0].value_curve.xData[-1] == pytest.approx(last.ring.view()[X][-1])
