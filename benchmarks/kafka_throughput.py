@@ -80,13 +80,13 @@ class StopAt:
             self.engine.stop()
 
 
-def end_to_end(broker: Broker, n: int, send_ok: bool, log_dir: Path) -> tuple[float, int]:
+def end_to_end(broker: Broker, n: int, send_ok: bool, log_dir: Path, run: int = 0) -> tuple[float, int]:
     """Seconds for n messages through the engine with a KafkaOutput, and results written."""
     output = {"topic": f"bench.out.{send_ok}", "send_ok": send_ok}
     raw = {"anomaly_detection_alg": ["BorderCheck()"],
            "anomaly_detection_conf": [{"input_vector_size": 1, "UL": 2.5, "LL": -2.5, "warning_stages": [0.9],
                                        "output": ["KafkaOutput()"], "output_conf": [output]}],
-           "bootstrap_servers": broker.bootstrap, "topics": [TOPIC], "group_id": f"bench-e2e-{send_ok}",
+           "bootstrap_servers": broker.bootstrap, "topics": [TOPIC], "group_id": f"bench-e2e-{send_ok}-{run}",
            "auto_offset_reset": "earliest", **TEST_SESSION}
     setup = RunSetup(parse_config(raw, Path(f"bench_{send_ok}.json")), log_dir, mode="kafka")
     stop = StopAt(n)

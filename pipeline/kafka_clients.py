@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from typing import Any
 
@@ -102,23 +103,45 @@ class Producer:
         self.purpose = purpose
         self.options = options
         self._producer = None
+        self._lock = threading.Lock()
+        self._closed = False
         self._failure: BaseException | None = None
         self._failed = 0
         self.sent = 0
 
-    def _ensure(self):
-        if self._producer is None:
-            if self._failure is not None:
-                raise self._error()
-            kafka = import_kafka()
-            delivery_ms = self.options.get("delivery_timeout_ms", 120000)
+    def warm_up(self, topic: str | None = None) -> None:
+        """Connect in the background (and learn ``topic``'s partitions), so that the first result
+        does not wait for it; a failure here is not final, the first send tries again."""
+        def connect():
             try:
-                self._producer = kafka.KafkaProducer(
-                    **self.kafka.client_options(), bootstrap_timeout_ms=delivery_ms, **self.options)
-            except Exception as err:
-                self._failure = err
-                raise self._error() from err
-        return self._producer
+                producer = self._ensure(final=False)
+                if producer is not None and topic is not None:
+                    producer.partitions_for(topic)
+            except Exception as err:  # the first send reports what is still wrong
+                log.debug("Kafka producer warm-up for %s: %s", self.purpose, err)
+        threading.Thread(target=connect, name=f"kafka-warm-up {self.purpose}", daemon=True).start()
+
+    def _ensure(self, final: bool = True):
+        with self._lock:
+            if self._producer is None and not self._closed:
+                if self._failure is not None:
+                    raise self._error()
+                kafka = import_kafka()
+                delivery_ms = self.options.get("delivery_timeout_ms", 120000)
+                try:
+                    self._producer = kafka.KafkaProducer(
+                        **self.kafka.client_options(), bootstrap_timeout_ms=delivery_ms, **self.options)
+                except Exception as err:
+                    if not final:
+                        return None
+                    self._failure = err
+                    raise self._error() from err
+                if self._closed:  # closed while connecting
+                    self._producer.close(timeout=1)
+                    self._producer = None
+            if self._producer is None:
+                raise KafkaDeliveryError(f"Kafka producer for {self.purpose} is closed")
+            return self._producer
 
     def _on_error(self, err: BaseException) -> None:
         self._failed += 1
@@ -145,6 +168,7 @@ class Producer:
             raise self._error()
 
     def close(self) -> None:
+        self._closed = True
         producer, self._producer = self._producer, None
         if producer is not None:
             producer.close(timeout=5)

@@ -34,6 +34,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -105,11 +106,16 @@ class _NotJson:
         self.reason = reason
 
 
+_value = attrgetter("value")
+_key = attrgetter("key")
+_offset = attrgetter("offset")
+
+
 def decode_values(records) -> list[Any]:
     """JSON values of the records; undecodable ones become ``_NotJson``."""
     loads = orjson.loads
     try:
-        return [loads(r.value) for r in records]
+        return list(map(loads, map(_value, records)))
     except (orjson.JSONDecodeError, TypeError):
         pass
     values = []
@@ -285,17 +291,17 @@ class KafkaSource(Source):
                 continue
             self._pending[tp] = records[-1].offset + 1
             self.consumed += len(records)
-            if all(r.key is None for r in records):
+            if not any(map(_key, records)):  # no key (None or empty) on any record
                 groups.setdefault((tp.topic, None), []).extend(records)
             else:
                 for r in records:
-                    groups.setdefault((tp.topic, r.key), []).append(r)
+                    groups.setdefault((tp.topic, r.key or None), []).append(r)
         batches: list[SampleBatch] = []
         rejected: list[RejectedRecord] = []
         for (topic, key), records in groups.items():
             values = decode_values(records)
             batch, bad = messages_to_batch(
-                values, [r.offset for r in records], _Locations(records), self.widths[topic],
+                values, list(map(_offset, records)), _Locations(records), self.widths[topic],
                 key=key_text(key), raws=_Raws(records), stream=topic)
             if bad:
                 rejected.extend(self._rejections(records, values, bad))

@@ -86,6 +86,7 @@ class KafkaOutput(Output):
             enable_idempotence=self.enable_idempotence, linger_ms=self.linger_ms,
             compression_type=self.compression_type, delivery_timeout_ms=self.delivery_timeout_ms,
             batch_size=256 * 1024)
+        self._producer.warm_up(self.topic_name)
 
     def write_selected(self, results: ResultBatch) -> None:
         if not self.has_suggested_value and results.suggested_value is not None:
