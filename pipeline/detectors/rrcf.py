@@ -370,7 +370,6 @@ class RRCF(Detector):
     """
 
     name = "RRCF"
-    ignored_keys = frozenset()
     line_names = ("codisp",)
     status_texts = (OK_TEXT, UNDEFINED_TEXT, "Error: Anomaly detected")
     status_codes = np.array([Status.OK, Status.UNDEFINED, Status.ERROR], dtype=np.int8)

@@ -89,7 +89,8 @@ def test_history_file_seeds_the_history_and_is_never_written(tmp_path):
     pytest.importorskip("prophet")
     import pandas as pd
     history = tmp_path / "history.csv"
-    pd.DataFrame({"ds": pd.to_datetime(minutes(120, -120), unit="s"), "y": signal(120, -120)}).to_csv(history, index=False)
+    frame = pd.DataFrame({"ds": pd.to_datetime(minutes(120, -120), unit="s"), "y": signal(120, -120)})
+    frame.to_csv(history, index=False)
     before = history.read_bytes()
     d = detector(history_file="history.csv")
     d.start(DetectorContext(name="p", models_dir=tmp_path, resolve_path=lambda p: tmp_path / p, training_vectors=None))
