@@ -42,7 +42,7 @@ import orjson
 
 from pipeline.consumers.base import Poll, Source, SourceError
 from pipeline.consumers.messages import messages_to_batch
-from pipeline.kafka_clients import import_kafka, is_retriable
+from pipeline.kafka_clients import cyclic_gc_paused, import_kafka, is_retriable
 from pipeline.kafka_config import KafkaConfig
 from pipeline.records import RejectedRecord, SampleBatch
 
@@ -282,7 +282,8 @@ class KafkaSource(Source):
         self._watch_connection()
         if not polled:
             return self._empty()
-        return self._convert(polled)
+        with cyclic_gc_paused():
+            return self._convert(polled)
 
     def _convert(self, polled: dict) -> Poll:
         groups: dict[tuple[str, bytes | None], list] = {}

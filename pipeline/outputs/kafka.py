@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from pipeline.detectors.base import ParameterError
-from pipeline.kafka_clients import Producer
+from pipeline.kafka_clients import Producer, cyclic_gc_paused
 from pipeline.kafka_config import KafkaConfig
 from pipeline.outputs.base import Output, RunContext
 from pipeline.outputs.formatting import json_records
@@ -93,8 +93,9 @@ class KafkaOutput(Output):
             results = dataclasses.replace(results, suggested_value=None)
         key = results.samples.key.encode() if results.samples.key else None
         send, topic = self._producer.send, self.topic_name
-        for record in json_records(results):
-            send(topic, record.encode(), key)
+        with cyclic_gc_paused():
+            for record in json_records(results):
+                send(topic, record.encode(), key)
 
     def flush(self) -> None:
         if self._producer is not None:
