@@ -34,7 +34,7 @@ KAFKA_KEY_DESCRIPTIONS = {
                           "to the others (default 10000)",
     "heartbeat_interval_ms": "heartbeat period, below a third of session_timeout_ms (default 3000)",
     "security_protocol": "PLAINTEXT (default), SSL, SASL_PLAINTEXT or SASL_SSL",
-    "sasl_mechanism": "PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER or GSSAPI",
+    "sasl_mechanism": "PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or GSSAPI (needs the gssapi package)",
     "sasl_plain_username": "SASL user (or the environment variable KAFKA_SASL_PLAIN_USERNAME)",
     "sasl_plain_password": "SASL password (or the environment variable KAFKA_SASL_PLAIN_PASSWORD)",
     "sasl_kerberos_service_name": 'GSSAPI service name (default "kafka")',
@@ -59,7 +59,7 @@ SECRET_ENVIRONMENT = {
 }
 
 SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
-SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER", "GSSAPI")
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "GSSAPI")  # OAUTHBEARER needs code, not config
 DEAD_LETTER_KINDS = ("topic", "file")
 DEFAULT_CLIENT_ID = "stream-anomaly-monitor"
 DEFAULT_GROUP_PREFIX = "stream-anomaly-monitor."
