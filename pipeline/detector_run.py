@@ -8,7 +8,8 @@ key uses the configured detector instance; others get fresh ones rebuilt from it
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -73,7 +74,9 @@ class DetectorRun:
             if self.states:
                 detector = type(self.detector)(**self.detector.params())
                 if self.context is not None:
-                    detector.start(self.context)
+                    key_text = "/".join(part for part in state_key if part) or "default"
+                    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", key_text)
+                    detector.start(replace(self.context, name=f"{self.context.name}.{safe}", stream_key=key_text))
             else:
                 detector = self.detector
             normalizer = None

@@ -23,7 +23,8 @@ Memory is per stream key; the result does not depend on how the stream is cut in
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -74,6 +75,10 @@ class FeatureSpec:
     @property
     def width(self) -> int:
         return len(self.use_cols) if self.use_cols is not None else self.full_width
+
+    def describe(self) -> str:
+        """A stable text of the layout (for model metadata): equal texts build equal vectors."""
+        return json.dumps(asdict(self), sort_keys=True)
 
 
 def time_feature_columns(time_s: np.ndarray, names) -> list[np.ndarray]:

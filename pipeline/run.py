@@ -19,7 +19,7 @@ from pipeline.consumers.file import concat_batches
 from pipeline.dead_letter import DeadLetterFile
 from pipeline.detectors import DETECTORS, DetectorContext
 from pipeline.engine import DetectorRun, Engine, Listener
-from pipeline.features import FeatureBuilder
+from pipeline.features import FeatureBuilder, FeatureSpec
 from pipeline.normalization import NORMALIZERS
 from pipeline.records import SampleBatch
 from pipeline.outputs import OUTPUTS, RunContext
@@ -112,9 +112,11 @@ class RunSetup:
                 samples = FeatureBuilder(detector.features).transform(samples)[0]
             return samples.values
 
+        detector = config.detectors[index]
+        features = detector.features or FeatureSpec(detector.input_vector_size)
         return DetectorContext(name=f"{config.name}_{index}", models_dir=self.models_dir,
                                resolve_path=lambda name: resolve_data_path(name, config.source),
-                               training_vectors=training_vectors)
+                               training_vectors=training_vectors, feature_layout=features.describe())
 
     def open(self) -> None:
         self._opened = True

@@ -17,7 +17,7 @@ def test_there_are_example_configs():
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: str(p.relative_to(CONFIG_DIR)))
 def test_shipped_config_runs_to_the_end(path, tmp_path, capsys):
     config = load_config(path)
-    with RunSetup(config, tmp_path) as setup:
+    with RunSetup(config, tmp_path, models_dir=tmp_path / "models") as setup:
         stats = setup.engine().run()
     assert stats.samples > 0 and stats.rejected == 0 and not stats.stopped_early
     assert all(run.anomalies() > 0 for run in setup.runs), "an example should show some anomalies"

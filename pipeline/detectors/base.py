@@ -50,12 +50,20 @@ class DetectorContext:
         ``training_vectors(path) -> float64[n, d]``: reads a training file (CSV ``timestamp,
         ftr_vector`` with list text, or plain numeric columns; JSON; JSON Lines) and builds the
         feature vectors exactly as streaming samples are built (feature construction included).
+    feature_layout : str
+        A description of how vectors are built (raw width and feature construction); saved with
+        a model so that it refuses to load into a config that builds vectors differently.
+    stream_key : str
+        "" for the first stream key of a run; for another Kafka topic or message key, a text that
+        tells it apart (its models get their own files: ``name`` carries it too).
     """
 
     name: str
     models_dir: Path
     resolve_path: Callable[[str], Path | None]
     training_vectors: Callable[[Path], Any]
+    feature_layout: str = ""
+    stream_key: str = ""
 
 
 class Detector(ABC):

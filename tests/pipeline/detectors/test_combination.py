@@ -19,7 +19,7 @@ from pipeline.detectors.combination import Combination
 from pipeline.records import SampleBatch
 from tests import reference_loops
 from tests.conftest import batch_of
-from tests.detector_examples import EXAMPLES
+from tests.detector_examples import EXAMPLES, OPTIONAL_PACKAGES
 from tests.reference_loops_stats import (combination_loop, load_refvector, random_cuts, random_stream, replay,
                                          run_in_batches)
 
@@ -144,6 +144,8 @@ def test_a_member_outside_its_time_filter_is_undefined():
 
 @pytest.mark.parametrize("name", DETECTORS.names())
 def test_any_registered_detector_can_be_a_member(name, tmp_path):
+    if name in OPTIONAL_PACKAGES:
+        pytest.importorskip(OPTIONAL_PACKAGES[name])
     params = HOSTED.get(name) or (EXAMPLES[name][0] if name in EXAMPLES else None)
     if params is None:
         pytest.skip(f"no example parameters for {name} in tests/detector_examples.py")
@@ -173,17 +175,17 @@ def test_member_configuration_errors_name_the_nested_key():
 
 @pytest.mark.parametrize("change,message", [
     ({"anomaly_algorithms": ["Borderline()"]},
-     "anomaly_detection_conf[0].anomaly_algorithms[0]: expected one of BorderCheck, "),
+     "anomaly_detection_conf[0].anomaly_algorithms[0]: unknown detector 'Borderline()'; known: BorderCheck, "),
     ({"anomaly_algorithms_configurations": [{"UL": 1}]},
-     "anomaly_detection_conf[0].anomaly_algorithms_configurations[0].LL: expected this required key, got nothing"),
+     "anomaly_detection_conf[0].anomaly_algorithms_configurations[0].LL: required key is missing"),
     ({"anomaly_algorithms_configurations": [{"UL": 1, "LL": 0, "Q": 2}]},
-     "anomaly_detection_conf[0].anomaly_algorithms_configurations[0].Q: expected no such key, got 2"),
+     "anomaly_detection_conf[0].anomaly_algorithms_configurations[0].Q: unknown key (value 2)"),
     ({"anomaly_algorithms_configurations": [{"UL": 1, "LL": 0}, {"UL": 1, "LL": 0}]},
      "anomaly_detection_conf[0].anomaly_algorithms_configurations: expected 1 entries, one per anomaly_algorithms"),
     ({"status_determiner": "XOR()"},
-     "anomaly_detection_conf[0].status_determiner: expected one of AND, OR, PercentScore, PercentScore_Alicante"),
+     "anomaly_detection_conf[0].status_determiner: unknown status determiner 'XOR()'; known: AND, OR, PercentScore, PercentScore_Alicante"),
     ({"status_determiner": "PercentScore", "status_determiner_conf": {"interval": 60}},
-     "anomaly_detection_conf[0].status_determiner_conf.data_interval: expected this required key"),
+     "anomaly_detection_conf[0].status_determiner_conf.data_interval: required key is missing"),
     ({"anomaly_algorithms_configurations": [{"UL": 1, "LL": 0, "filtering": "noon"}]},
      "anomaly_detection_conf[0].anomaly_algorithms_configurations[0].filtering: expected \"None\" or"),
 ])

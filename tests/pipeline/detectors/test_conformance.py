@@ -21,7 +21,7 @@ from scipy.stats import mannwhitneyu
 from pipeline.consumers.messages import messages_to_batch
 from pipeline.detectors import DETECTORS, DetectorContext
 from tests.conftest import batch_of
-from tests.detector_examples import EXAMPLES
+from tests.detector_examples import EXAMPLES, OPTIONAL_PACKAGES
 
 NAMES = sorted(DETECTORS.names())
 CONTEXT: DetectorContext
@@ -43,6 +43,8 @@ def models_dir(tmp_path_factory):
 
 def build(name):
     """A started detector with the example parameters (model files go to a temporary folder)."""
+    if name in OPTIONAL_PACKAGES:
+        pytest.importorskip(OPTIONAL_PACKAGES[name])
     detector = DETECTORS.resolve(name)(**EXAMPLES[name][0])
     detector.start(CONTEXT)
     return detector
