@@ -233,6 +233,11 @@ class KafkaSource(Source):
             def on_partitions_assigned(self, assigned):
                 source._assigned = set(assigned)
                 log.info("Kafka: assigned partitions %s", describe_partitions(assigned))
+                idle = sorted(set(source.topics) - {tp.topic for tp in assigned})
+                if idle:
+                    log.warning("Kafka: no partition of %s assigned to this instance: the topic does "
+                                "not exist (yet), or other instances of group %s hold all of them",
+                                ", ".join(idle), source.group_id)
 
         return Rebalance()
 
