@@ -41,10 +41,15 @@ def run_gui(config: str | Path | None = None, file_mode: bool = False, log_dir: 
         return code
     previous_handler = stop_on_sigint(window)
     if screenshot is not None:
-        def save(outcome: str) -> None:
-            # One more turn of the event loop so that layouts and the last frame are painted.
-            QTimer.singleShot(50, lambda: app.exit(save_screenshot(window, Path(screenshot), outcome)))
-        window.run_finished.connect(save)
+        def save_and_exit(outcome: str) -> None:
+            code = EXIT_ERROR
+            try:
+                code = save_screenshot(window, Path(screenshot), outcome)
+            finally:  # never leave the event loop running when saving failed
+                app.exit(code)
+
+        # One more turn of the event loop so that layouts and the last frame are painted.
+        window.run_finished.connect(lambda outcome: QTimer.singleShot(50, lambda: save_and_exit(outcome)))
     try:
         code = app.exec_()
     finally:

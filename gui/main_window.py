@@ -44,6 +44,7 @@ ORGANIZATION = "StreamAnomalyMonitor"
 APPLICATION = "Stream Anomaly Monitor"
 RECENT_KEY = "recent_configs"
 MAX_RECENT = 8
+MAX_PROBLEMS_SHOWN = 12
 RENDER_INTERVAL_MS = 16
 SLOW_INTERVAL_MS = 250
 
@@ -115,7 +116,7 @@ class MainWindow(QMainWindow):
         self.max_table_rows = max_table_rows
         self.config: RunConfig | None = None
         self.panels: list[DetectorPanel] = []
-        self.model = AnomalyTableModel([], max_rows=max_table_rows)
+        self.model = AnomalyTableModel([], max_rows=max_table_rows, parent=self)
         self.state = NO_CONFIG
         self.outcome: str | None = None
         self.last_error: str | None = None
@@ -331,10 +332,13 @@ class MainWindow(QMainWindow):
             config = load_config(name)
         except ConfigError as err:
             self.last_error = err.one_line()
-            shown = err.problems[:12] + ([f"… and {len(err.problems) - 12} more"] if len(err.problems) > 12 else [])
+            cut = len(err.problems) > MAX_PROBLEMS_SHOWN
+            shown = err.problems[:MAX_PROBLEMS_SHOWN]
+            if cut:
+                shown.append(f"… and {len(err.problems) - MAX_PROBLEMS_SHOWN} more (Show Details)")
             self.show_message(QMessageBox.Critical, "Invalid config",
                               f"The config {Path(str(name)).name} cannot be used:\n\n" + "\n".join(shown),
-                              details="\n".join(err.problems) if len(err.problems) > 12 else None)
+                              details="\n".join(err.problems) if cut else None)
             return False
         self.config = config
         self.outcome = None
@@ -380,8 +384,10 @@ class MainWindow(QMainWindow):
             graph.view_box.sigXRangeChanged.connect(self._mark_range_dirty)
             if graph is not graphs[0]:
                 graph.setXLink(graphs[0])
-        self.model = AnomalyTableModel(labels, max_rows=self.max_table_rows)
+        old = self.model
+        self.model = AnomalyTableModel(labels, max_rows=self.max_table_rows, parent=self)
         self.table.setModel(self.model)
+        old.deleteLater()
         self._reset_run_view()
 
     @property
@@ -510,7 +516,8 @@ class MainWindow(QMainWindow):
     def _on_worker_state(self, state: str) -> None:
         # The worker reports what it did; a later request by the operator wins over a report
         # that crossed it (pause, then resume before the pause was reported).
-        if state in (READING, PAUSED) and (self.state == STOPPING or self._pause_requested != (state == PAUSED)):
+        crossed = self._pause_requested != (state == PAUSED)
+        if state in (READING, PAUSED) and (self.state == STOPPING or crossed):
             return
         self._set_state(state)
 
@@ -623,7 +630,8 @@ class MainWindow(QMainWindow):
         oldest = min((p.ring.view()[0][0] for p in self.panels if p.ring.count), default=None)
         if oldest is not None and time_s < oldest:
             self.statusBar().showMessage(
-                f"{format_time(time_s)} is older than the {self.history:,} samples the plots keep", 8000)
+                f"{format_time(time_s)} is older than what the plots keep (the last "
+                f"{min(p.history for p in self.panels):,} samples)", 8000)
         self._range_dirty = True
         self.render_now()
 

@@ -8,8 +8,10 @@ buffer never changes under a curve that is about to be painted.
 Views (the config's ``visualization`` entries):
 
 - ``GraphView`` (GraphVisualization): value and detector lines over time, clip-to-view and peak
-  downsampling, limits dashed; all anomaly markers in one scatter item holding only the visible
-  window (warnings amber, errors red, undefined grey). ``num_of_points`` sets the followed window.
+  downsampling, limits dashed (a line that is constant in view, like BorderCheck's limits, is one
+  level line); all anomaly markers in one scatter item holding only the visible window (warnings
+  amber, errors red, undefined grey). ``num_of_points`` sets the followed window. Curves get only
+  the samples around the visible range, so a frame costs what is on screen, not the history.
 - ``HistogramView`` (HistogramVisualization): the values held in the panel's buffer, in
   ``num_of_bins`` bins over ``range`` (or the data's range); refreshed on the slow timer.
 - ``StatusPointsView`` (StatusPointsVisualization): the last ``num_of_points`` samples as points
@@ -25,7 +27,7 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.graphicsItems.DateAxisItem import (MINUTE_SPACING, MS_SPACING, TickSpec, ZoomLevel,
                                                   makeMSStepper, makeSStepper)
-from PyQt5.QtCore import Qt, pyqtSignal
+from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from gui import theme
@@ -35,8 +37,10 @@ from pipeline.records import Status
 
 log = logging.getLogger(__name__)
 
-#: Samples per detector kept for scrolling back in time.
-HISTORY = 200_000
+#: Samples per detector kept for scrolling back in time (at least twice the longest plot window).
+HISTORY = 100_000
+#: Anomaly and undefined markers kept per detector.
+MARKER_HISTORY = 20_000
 #: Most markers drawn at once; beyond it the visible ones are thinned, errors first kept.
 MAX_MARKERS = 4000
 DEFAULT_WINDOW = 500
@@ -69,8 +73,8 @@ class TimeAxis(pg.DateAxisItem):
         self.setLabel("time (UTC)")
 
 
-def legend_html(line_names: Sequence[str], markers: bool = True) -> str:
-    """The legend as one line of text, so it never covers the data."""
+def legend_html(line_names: Sequence[str], markers: bool = True, ok_points: bool = False) -> str:
+    """The legend as one line of text above the plots, so it never covers the data."""
     def entry(colour: str, glyph: str, name: str) -> str:
         return f"<span style='color:{colour}'>{glyph}</span>&nbsp;{name}"
     entries = [entry(theme.VALUE_COLOR, "━━", "value")]
@@ -82,6 +86,8 @@ def legend_html(line_names: Sequence[str], markers: bool = True) -> str:
     if markers:
         glyphs = {Status.ERROR: "●", Status.WARNING: "▲", Status.UNDEFINED: "■"}
         entries += [entry(theme.STATUS_COLORS[s], glyphs[s], theme.STATUS_NAMES[s]) for s in MARKER_CODES]
+    if ok_points:
+        entries.append(entry(theme.STATUS_COLORS[Status.OK], "●", "OK (status points)"))
     return "&nbsp;&nbsp;&nbsp;".join(entries)
 
 
@@ -289,7 +295,8 @@ class GraphView(pg.PlotWidget):
 class HistogramView(pg.PlotWidget):
     """A histogram of the values in the panel's buffer (see the module doc)."""
 
-    def __init__(self, panel: "DetectorPanel", num_of_bins: int = 50, range: Sequence[float] | None = None):  # noqa: A002
+    def __init__(self, panel: "DetectorPanel", num_of_bins: int = 50,
+                 range: Sequence[float] | None = None):  # noqa: A002 - the config's key
         super().__init__()
         self.panel = panel
         self.num_of_bins = num_of_bins
@@ -379,16 +386,17 @@ class DetectorPanel(QFrame):
         Samples kept for scrolling back.
     """
 
-    counts_changed = pyqtSignal()
-
     def __init__(self, index: int, label: str, params: Mapping, line_names: Sequence[str],
                  views: Sequence[tuple[str, Mapping]] = (), history: int = HISTORY):
         super().__init__()
         self.index = index
         self.label = label
         self.line_names = tuple(line_names)
-        self.ring = RingBuffer(history, CODE + 1 + len(self.line_names))
-        self.markers = RingBuffer(history, 3)
+        views = list(views) or [("GraphVisualization", {})]
+        windows = [p.get("num_of_points") or DEFAULT_WINDOW for _, p in views]
+        self.history = max(history, 2 * max(windows))
+        self.ring = RingBuffer(self.history, CODE + 1 + len(self.line_names))
+        self.markers = RingBuffer(min(MARKER_HISTORY, self.history), 3)
         self.samples = 0
         self.counts = {int(s): 0 for s in Status}
         self.monotonic = True  # timestamps never went back so far
@@ -398,7 +406,8 @@ class DetectorPanel(QFrame):
 
         self.setFrameShape(QFrame.StyledPanel)
         self.setMinimumHeight(230)
-        self.title = QLabel(f"<b>{label}</b>&nbsp;&nbsp;<span style='color:#555'>{format_params(params)}</span>")
+        self.title = QLabel(f"<b>{label}</b>&nbsp;&nbsp;"
+                            f"<span style='color:#555'>{format_params(params)}</span>")
         self.title.setTextFormat(Qt.RichText)
         self.legend = QLabel()
         self.legend.setTextFormat(Qt.RichText)
@@ -410,7 +419,7 @@ class DetectorPanel(QFrame):
         row = QHBoxLayout()
         row.setContentsMargins(2, 0, 2, 2)
         self.views: list[QWidget] = []
-        for name, view_params in (views or [("GraphVisualization", {})]):
+        for name, view_params in views:
             cls = VIEW_CLASSES[name]
             kwargs = {k: v for k, v in view_params.items() if k in VIEW_PARAMS[cls] and v is not None}
             view = cls(self, **kwargs)
@@ -423,7 +432,9 @@ class DetectorPanel(QFrame):
         layout.addLayout(header)
         layout.addLayout(row, 1)
         has_graph = any(isinstance(v, GraphView) for v in self.views)
-        self.legend.setText(legend_html(self.line_names if has_graph else (), markers=True))
+        has_points = any(isinstance(v, StatusPointsView) for v in self.views)
+        self.legend.setText(legend_html(self.line_names if has_graph else (),
+                                        markers=has_graph or has_points, ok_points=has_points))
 
     @property
     def graphs(self) -> list[GraphView]:
@@ -444,9 +455,9 @@ class DetectorPanel(QFrame):
             self.monotonic = False
             log.warning("%s: timestamps go back in time; the plot draws its whole buffer", self.label)
         self._last_time = max(self._last_time, float(t[-1]))
-        codes, counts = np.unique(chunk.status_code, return_counts=True)
-        for code, count in zip(codes.tolist(), counts.tolist()):
-            self.counts[code] += count
+        counts = np.bincount(chunk.status_code.astype(np.int64) + 1, minlength=len(Status))
+        for status in Status:
+            self.counts[int(status)] += int(counts[int(status) + 1])
 
     def apply_queued(self) -> bool:
         """Move queued chunks into the buffers; True if there were any."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
@@ -103,7 +103,6 @@ def concat_chunks(detector_index: int, chunks: Sequence[DetectorChunk],
     )
 
 
-@dataclass
 class FrameCollector:
     """Engine listener that batches copied results into frames at a bounded rate.
 
@@ -117,22 +116,24 @@ class FrameCollector:
         Frames per second while results keep coming; the average rate never exceeds it.
     progress : callable
         ``() -> (done, total)`` of the source, included in every frame.
+    clock : callable
+        Monotonic seconds (tests inject one).
     """
 
-    emit: Callable[[Frame], None]
-    detectors: int
-    max_rate_hz: float = MAX_RATE_HZ
-    progress: Callable[[], tuple[float, float | None]] = lambda: (0.0, None)
-    clock: Callable[[], float] = time.monotonic
-    samples: int = 0
-    rejected: int = 0
-    frames: int = 0
-    _pending: list[list[DetectorChunk]] = field(default_factory=list)
-    _next_emit: float = float("-inf")
-    _dirty: bool = False
-
-    def __post_init__(self):
-        self._pending = [[] for _ in range(self.detectors)]
+    def __init__(self, emit: Callable[[Frame], None], detectors: int, max_rate_hz: float = MAX_RATE_HZ,
+                 progress: Callable[[], tuple[float, float | None]] = lambda: (0.0, None),
+                 clock: Callable[[], float] = time.monotonic):
+        self.emit = emit
+        self.detectors = detectors
+        self.max_rate_hz = max_rate_hz
+        self.progress = progress
+        self.clock = clock
+        self.samples = 0
+        self.rejected = 0
+        self.frames = 0
+        self._pending: list[list[DetectorChunk]] = [[] for _ in range(detectors)]
+        self._next_emit = float("-inf")
+        self._dirty = False
 
     def on_results(self, samples: SampleBatch, results: Sequence[ResultBatch]) -> None:
         for r in results:

@@ -8,7 +8,7 @@ from PyQt5.QtCore import Qt
 from gui.anomaly_table import STATUS, AnomalyTableModel
 from gui.ring_buffer import RingBuffer
 from gui.worker import DetectorChunk, FrameCollector
-from pipeline.records import ResultBatch, SampleBatch, Status
+from pipeline.records import ResultBatch, SampleBatch
 
 TEXTS = ("OK", "Undefined", "Error: above", "Error: below", "Warning0: above", "Warning0: below")
 CODES = np.array([1, 2, -1, -1, 0, 0], dtype=np.int8)
@@ -64,7 +64,8 @@ def test_collector_never_drops_and_never_exceeds_the_rate():
     collector = FrameCollector(frames.append, detectors=2, max_rate_hz=30, clock=clock)
     for i in range(1000):  # one batch per millisecond for a second
         clock.now = i / 1000
-        collector.on_results(SampleBatch.empty(1), [results(0, 10 * i, [0] * 10), results(1, 10 * i, [2] * 10)])
+        batch = [results(0, 10 * i, [0] * 10), results(1, 10 * i, [2] * 10)]
+        collector.on_results(SampleBatch.empty(1), batch)
     collector.finish()
     assert frames[-1].final and not any(f.final for f in frames[:-1])
     assert len(frames) - 1 <= 31

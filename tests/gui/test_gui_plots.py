@@ -40,7 +40,8 @@ def test_each_visualization_entry_becomes_a_view_and_none_means_the_scrolling_pl
     window._refresh_status()
     edges, counts = histogram.bars.getData()
     assert len(counts) == 30 and counts.sum() + histogram.outside == window.panels[0].ring.count
-    assert histogram.outside > 0 and f"{histogram.outside} outside [-4.0, 4.0]" in histogram.plotItem.titleLabel.text
+    assert histogram.outside > 0
+    assert f"{histogram.outside} outside [-4.0, 4.0]" in histogram.plotItem.titleLabel.text
     assert len(points.points.data) == 200
 
     default = finished_window("default.json")
@@ -88,7 +89,8 @@ def test_markers_show_every_visible_anomaly_in_its_status_colour(finished_window
     expected = {int(c): int(n) for c, n in zip(*np.unique(ring[CODE, in_view], return_counts=True))}
     points = graph.markers.points()
     colours = [p.brush().color().name() for p in points]
-    assert len(points) == graph.markers_drawn == expected.get(Status.WARNING, 0) + expected.get(Status.ERROR, 0)
+    anomalies_in_view = expected.get(Status.WARNING, 0) + expected.get(Status.ERROR, 0)
+    assert len(points) == graph.markers_drawn == anomalies_in_view
     assert colours.count(theme.STATUS_COLORS[Status.WARNING]) == expected.get(Status.WARNING, 0) > 0
     assert colours.count(theme.STATUS_COLORS[Status.ERROR]) == expected.get(Status.ERROR, 0) > 0
     assert all(left <= p.pos().x() <= right for p in points)  # only the visible window

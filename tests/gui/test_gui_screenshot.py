@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from PyQt5.QtCore import QTimer
 from PyQt5.QtGui import QImage
 
 from gui.app import SCREENSHOT_SIZE, run_gui
@@ -15,7 +16,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_run_gui_screenshot_runs_the_file_saves_the_window_and_returns_0(qapp, tmp_path):
     shot = tmp_path / "shots" / "window.png"
-    code = run_gui("default.json", file_mode=True, log_dir=tmp_path / "log", screenshot=shot)
+    watchdog = QTimer()  # fail, not hang, if the run never ends
+    watchdog.setSingleShot(True)
+    watchdog.timeout.connect(lambda: qapp.exit(99))
+    watchdog.start(60_000)
+    try:
+        code = run_gui("default.json", file_mode=True, log_dir=tmp_path / "log", screenshot=shot)
+    finally:
+        watchdog.stop()
     assert code == 0
     image = QImage(str(shot))
     assert (image.width(), image.height()) == SCREENSHOT_SIZE
