@@ -11,7 +11,9 @@ between polls), with whatever is due, possibly nothing. Releases are at least ``
 apart (unless ``max_items`` are due), so a dense stream reaches the engine in batches, not sample
 by sample; a sample may so arrive up to that much later than due. Samples are released in input order; a
 sample whose timestamp is earlier than one already released is due at once. Rejected records are
-passed on immediately. Long gaps in the data are waited out in scaled real time.
+passed on immediately. Long gaps in the data are waited out in scaled real time. A poll that
+returns batches of several stream keys (Kafka) is read ahead as a queue and released batch by
+batch, each no earlier than its timestamps.
 
 Commits are forwarded only while no read-ahead is held back, so a commit never covers samples
 the engine has not processed yet (it may lag by one read-ahead).
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from typing import Callable
 
 import numpy as np
@@ -99,8 +102,10 @@ class PacedSource(Source):
         # The virtual clock: data time ``_anchor_data`` was current at wall time ``_anchor_wall``.
         self._anchor_data: float | None = None
         self._anchor_wall = 0.0
-        self._ahead: SampleBatch | None = None  # read from the source, not yet released
+        # Read from the source, not yet released: one batch per stream key of a poll, in order.
+        self._ahead: deque[SampleBatch] = deque()
         self._read = 0  # samples read from the source
+        self._width = getattr(source, "width", 1)
 
     # -- control (any thread) --------------------------------------------------------------------
     @property
@@ -159,7 +164,7 @@ class PacedSource(Source):
     # -- the Source contract ---------------------------------------------------------------------
     @property
     def finished(self) -> bool:
-        return self.source.finished and (self._ahead is None or len(self._ahead) == 0)
+        return self.source.finished and not self._ahead
 
     def open(self) -> None:
         self.source.open()
@@ -171,32 +176,34 @@ class PacedSource(Source):
         if self._paused:
             self._wait(budget)
             return Poll(self._empty())
-        if self._speed is None and (self._ahead is None or len(self._ahead) == 0):
+        if self._speed is None and not self._ahead:
             got = self.source.poll(max_items, budget)
-            self._read += len(got.samples)
+            self._read += len(got)
             return got
 
         rejected: list[RejectedRecord] = []
-        if (self._ahead is None or len(self._ahead) == 0) and not self.source.finished:
+        if not self._ahead and not self.source.finished:
             got = self.source.poll(max_items, budget)
             rejected.extend(got.rejected)
-            self._ahead = got.samples
-            self._read += len(got.samples)
-        if self._ahead is None or len(self._ahead) == 0:
+            self._ahead.extend(b for b in got.batches if len(b))
+            self._read += len(got)
+        if not self._ahead:
             return Poll(self._empty(), rejected)
 
         while True:
+            head = self._ahead[0]
             with self._lock:
                 if self._paused:
                     return Poll(self._empty(), rejected)
                 if self._anchor_data is None:
-                    self._anchor_data = float(self._ahead.time_s[0])
+                    self._anchor_data = float(head.time_s[0])
                     self._anchor_wall = self._clock()
-                due = self._due_count(max_items)
-                next_due_in = None if due else self._seconds_until(float(self._ahead.time_s[0]))
+                due = self._due_count(head, max_items)
+                next_due_in = None if due else self._seconds_until(float(head.time_s[0]))
             left = budget - (self._clock() - start)
             hold = self._last_release + self.min_interval_s - self._clock()
-            if due and not rejected and due < max_items and MIN_WAIT_S <= hold < left:
+            more_can_come = due < min(max_items, len(head))
+            if due and not rejected and more_can_come and MIN_WAIT_S <= hold < left:
                 self._wait(hold)  # let more become due, so the engine gets a batch
                 self._wake.clear()
                 continue
@@ -209,9 +216,9 @@ class PacedSource(Source):
             self._wait(min(left, max(next_due_in, MIN_WAIT_S)))
             self._wake.clear()
 
-    def _due_count(self, max_items: int) -> int:
-        """How many leading read-ahead samples are due (called with the lock held)."""
-        ahead = self._ahead.time_s[:max_items]
+    def _due_count(self, head: SampleBatch, max_items: int) -> int:
+        """How many leading samples of ``head`` are due (called with the lock held)."""
+        ahead = head.time_s[:max_items]
         now = self._virtual_time()
         if now is None:  # unpaced: everything read is due
             return len(ahead)
@@ -225,16 +232,18 @@ class PacedSource(Source):
     def _release(self, count: int) -> SampleBatch:
         if count == 0:
             return self._empty()
-        out = self._ahead.take(slice(0, count))
-        self._ahead = self._ahead.take(slice(count, None))
-        return out
+        head = self._ahead[0]
+        self._width = head.width
+        if count == len(head):
+            return self._ahead.popleft()
+        self._ahead[0] = head.take(slice(count, None))
+        return head.take(slice(0, count))
 
     def _empty(self) -> SampleBatch:
-        width = self._ahead.width if self._ahead is not None else getattr(self.source, "width", 1)
-        return SampleBatch.empty(width, key=self._ahead.key if self._ahead is not None else "")
+        return SampleBatch.empty(self._ahead[0].width if self._ahead else self._width)
 
     def commit(self) -> None:
-        if self._ahead is None or len(self._ahead) == 0:
+        if not self._ahead:
             self.source.commit()
 
     def progress(self) -> tuple[float, float | None]:
@@ -246,7 +255,7 @@ class PacedSource(Source):
         return done, total
 
     def _held(self) -> int:
-        return 0 if self._ahead is None else len(self._ahead)
+        return sum(len(b) for b in self._ahead)
 
     def close(self) -> None:
         self.source.close()

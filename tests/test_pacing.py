@@ -215,6 +215,32 @@ def test_progress_counts_only_what_was_released():
     assert paced.progress() == (100.0, 100.0)
 
 
+class TwoStreams(Source):
+    """One poll with two stream keys (as a Kafka poll over two partitions), then finished."""
+
+    width = 1
+
+    def poll(self, max_items, timeout_s=0.1):
+        self.finished = True
+        a, b = np.arange(0.0, 5.0), np.arange(0.5, 5.5)
+        return Poll(SampleBatch(a, a, a[:, None], np.arange(5), key="a"),
+                    others=[SampleBatch(b, b, -b[:, None], np.arange(5), key="b")])
+
+
+@pytest.mark.parametrize("speed", [None, 10.0])
+def test_every_stream_of_a_multi_stream_poll_is_released(speed):
+    clock = FakeClock()
+    paced = PacedSource(TwoStreams(), speed=speed, clock=clock, wait=clock.wait)
+    released = []
+    for _ in range(10_000):
+        if paced.finished:
+            break
+        released += [(b.key, t) for b in paced.poll(100).batches for t in b.time_s.tolist()]
+    assert sorted(released) == sorted([("a", float(t)) for t in range(5)] +
+                                      [("b", t + 0.5) for t in range(5)])
+    assert paced.progress() == (0.0, None)
+
+
 def test_open_and_close_reach_the_wrapped_source():
     source = ListSource([0.0])
     with PacedSource(source, speed=1):
