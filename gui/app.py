@@ -11,7 +11,7 @@ from PyQt5.QtWidgets import QApplication
 
 from gui.main_window import APPLICATION, ORGANIZATION, MainWindow
 from gui.worker import FINISHED
-from pipeline.paths import DEFAULT_LOG_DIR
+from pipeline.paths import DEFAULT_LOG_DIR, DEFAULT_MODELS_DIR
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ def application() -> QApplication:
 
 
 def run_gui(config: str | Path | None = None, file_mode: bool = False, log_dir: Path | None = None,
-            screenshot: Path | None = None, speed: str = "max") -> int:
+            screenshot: Path | None = None, speed: str = "max", models_dir: Path | None = None) -> int:
     """Open the window, optionally with ``config`` loaded (and started with ``file_mode``).
 
     With ``screenshot`` the file run goes to its end, the anomaly with the most others around it
@@ -35,7 +35,7 @@ def run_gui(config: str | Path | None = None, file_mode: bool = False, log_dir: 
     status says whether both worked (0) or not (1; 2 for an unusable config).
     """
     app = application()
-    window, code = open_window(config, file_mode, log_dir, screenshot is not None, speed)
+    window, code = open_window(config, file_mode, log_dir, screenshot is not None, speed, models_dir)
     if code is not None:
         window.close()
         return code
@@ -73,10 +73,12 @@ def stop_on_sigint(window: MainWindow):
 
 
 def open_window(config: str | Path | None, file_mode: bool, log_dir: Path | None,
-                for_screenshot: bool = False, speed: str = "max") -> tuple[MainWindow, int | None]:
+                for_screenshot: bool = False, speed: str = "max",
+                models_dir: Path | None = None) -> tuple[MainWindow, int | None]:
     """The shown window with ``config`` loaded and, with ``file_mode``, started; the exit code
     when a screenshot run cannot go on (None otherwise)."""
-    window = MainWindow(log_dir=log_dir or DEFAULT_LOG_DIR, speed=speed)
+    window = MainWindow(log_dir=log_dir or DEFAULT_LOG_DIR, speed=speed,
+                        models_dir=models_dir or DEFAULT_MODELS_DIR)
     if for_screenshot:
         window.resize(*SCREENSHOT_SIZE)
     window.show()
@@ -86,7 +88,7 @@ def open_window(config: str | Path | None, file_mode: bool, log_dir: Path | None
         print(f"error: {window.last_error}", file=sys.stderr)
         return window, EXIT_USAGE if for_screenshot else None
     if not file_mode:
-        window.explain_kafka_not_built()
+        window.explain_kafka_is_headless()
     elif not window.start():
         print(f"error: {window.last_error}", file=sys.stderr)
         return window, EXIT_ERROR if for_screenshot else None

@@ -34,7 +34,7 @@ from gui.worker import BATCH_SIZE, ERROR, FINISHED, PAUSED, READING, STOPPED, Fr
 from pipeline.config import ConfigError, RunConfig, load_config
 from pipeline.consumers import SourceError
 from pipeline.detectors import DETECTORS
-from pipeline.paths import CONFIG_DIR, DEFAULT_LOG_DIR
+from pipeline.paths import CONFIG_DIR, DEFAULT_LOG_DIR, DEFAULT_MODELS_DIR
 from pipeline.records import Status
 from pipeline.run import RunSetup
 
@@ -58,9 +58,9 @@ NO_CONFIG, READY, STARTING, PAUSING, STOPPING = "no config", "ready", "starting"
 STATE_COLORS = {READING: "#2e7d32", PAUSED: "#b26a00", PAUSING: "#b26a00", FINISHED: "#1f4e8c",
                 STOPPED: "#555555", STOPPING: "#555555", ERROR: "#b71c1c", STARTING: "#2e7d32"}
 
-KAFKA_NOT_BUILT = ("This config is opened for a Kafka run (no -f), but Kafka input is not built "
-                   "yet. Start replays the config's file instead, like "
-                   "`python main.py --gui -c {name} -f`.")
+KAFKA_IN_WINDOW = ("This config was opened for a Kafka run (no -f), but the window replays files "
+                   "only so far. Run Kafka headless with `python main.py -c {name}` (or -fk); here, "
+                   "Start replays the config's file, like `python main.py --gui -c {name} -f`.")
 
 
 class RateMeter:
@@ -93,6 +93,8 @@ class MainWindow(QMainWindow):
     ----------
     log_dir : Path
         Where runs write relative output files and dead letters.
+    models_dir : Path
+        Where model-based detectors keep trained models (``--models-dir``).
     settings : QSettings, optional
         Where recent configs are remembered (tests pass a temporary file).
     speed : str
@@ -106,10 +108,11 @@ class MainWindow(QMainWindow):
 
     def __init__(self, log_dir: Path = DEFAULT_LOG_DIR, settings: QSettings | None = None,
                  speed: str = "max", batch_size: int = BATCH_SIZE, history: int = HISTORY,
-                 max_table_rows: int = MAX_ROWS):
+                 max_table_rows: int = MAX_ROWS, models_dir: Path = DEFAULT_MODELS_DIR):
         super().__init__()
         configure_pyqtgraph()
         self.log_dir = Path(log_dir)
+        self.models_dir = Path(models_dir)
         self.settings = settings if settings is not None else QSettings(ORGANIZATION, "monitor")
         self.batch_size = batch_size
         self.history = history
@@ -351,16 +354,16 @@ class MainWindow(QMainWindow):
         self._set_state(READY)
         if config.file_name is None:
             self.show_message(QMessageBox.Information, "No file to replay",
-                              f"{config.name} has no file_name, so it can only run from Kafka, "
-                              "which is not built yet.")
+                              f"{config.name} has no file_name, and the window replays files only "
+                              f"so far; run its Kafka topics headless: python main.py -c {config.name}")
         self.statusBar().showMessage(f"Loaded {config.source}", 5000)
         self.config_loaded.emit(config)
         return True
 
-    def explain_kafka_not_built(self) -> None:
+    def explain_kafka_is_headless(self) -> None:
         name = self.config.name if self.config else "CONFIG"
-        self.show_message(QMessageBox.Information, "Kafka input is not built yet",
-                          KAFKA_NOT_BUILT.format(name=name))
+        self.show_message(QMessageBox.Information, "Kafka runs are headless for now",
+                          KAFKA_IN_WINDOW.format(name=name))
 
     def _build_panels(self, config: RunConfig) -> None:
         for panel in self.panels:
@@ -430,7 +433,7 @@ class MainWindow(QMainWindow):
         if self.running or self.config is None:
             return False
         try:
-            setup = RunSetup(self.config, self.log_dir)
+            setup = RunSetup(self.config, self.log_dir, mode="file", models_dir=self.models_dir)
         except (ConfigError, SourceError, OSError, ValueError) as err:
             self.last_error = str(err)
             self.show_message(QMessageBox.Critical, "Cannot start", str(err))

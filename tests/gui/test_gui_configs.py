@@ -1,4 +1,4 @@
-"""Opening configs: the file dialog, recent configs, invalid configs, the Kafka notice."""
+"""Opening configs: the file dialog, recent configs, invalid configs, the notice that Kafka runs are headless."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,7 @@ from pathlib import Path
 from PyQt5.QtWidgets import QMessageBox
 
 from gui.app import open_window
-from gui.main_window import KAFKA_NOT_BUILT, MainWindow
+from gui.main_window import MainWindow
 from pipeline.paths import CONFIG_DIR
 
 DEFAULT = CONFIG_DIR / "default.json"
@@ -65,13 +65,13 @@ def test_config_with_invalid_json_is_reported_not_raised(make_window, tmp_path):
     assert window.config is None
 
 
-def test_without_file_mode_the_window_explains_that_kafka_is_not_built(qtbot, tmp_path, settings):
+def test_without_file_mode_the_window_says_kafka_runs_are_headless_and_waits(qtbot, tmp_path, settings):
     window, code = open_window("default.json", file_mode=False, log_dir=tmp_path / "log")
     qtbot.addWidget(window)
     assert code is None
-    assert not window.running
-    assert "Kafka input is not built yet" in window.message_box.text()
-    assert KAFKA_NOT_BUILT.split(",")[0] in window.message_box.text()
+    assert not window.running and window.start_action.isEnabled()
+    text = window.message_box.text()
+    assert "python main.py -c default" in text and "--gui -c default -f" in text
     window.message_box.close()
 
 
