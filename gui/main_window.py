@@ -278,8 +278,10 @@ class MainWindow(QMainWindow):
         self.table.setToolTip("Click a row to centre the plots on that moment")
         self.table.clicked.connect(self._on_row_activated)
         self.table.activated.connect(self._on_row_activated)
-        for column, width in ((TIME, 190), (DETECTOR, 150), (VALUE, 110), (SCORE, 80)):
-            self.table.setColumnWidth(column, width)
+        metrics = self.table.fontMetrics()
+        for column, sample in ((TIME, "0000-00-00 00:00:00.000"), (DETECTOR, "00: BorderCheck"),
+                               (VALUE, "-0.000000e+00"), (SCORE, "Score")):
+            self.table.setColumnWidth(column, metrics.horizontalAdvance(sample) + 24)
         table_box = QWidget()
         table_layout = QVBoxLayout(table_box)
         table_layout.setContentsMargins(4, 2, 4, 0)
@@ -541,8 +543,7 @@ class MainWindow(QMainWindow):
         self._refresh_status()
         self._update_actions()
         outcome = self.outcome or ERROR
-        self.statusBar().showMessage(
-            f"Run {outcome}: {self.samples:,} samples, {self.model.total:,} anomalies", 10000)
+        self.statusBar().showMessage(f"Run {outcome}", 10000)  # the counts are on the right
         self.run_finished.emit(outcome)
         if self._close_requested:
             self.close()

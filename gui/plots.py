@@ -19,6 +19,7 @@ Views (the config's ``visualization`` entries):
 """
 from __future__ import annotations
 
+import html
 import logging
 import warnings
 from typing import Mapping, Sequence
@@ -44,6 +45,7 @@ MARKER_HISTORY = 20_000
 #: Most markers drawn at once; beyond it the visible ones are thinned, errors first kept.
 MAX_MARKERS = 4000
 DEFAULT_WINDOW = 500
+MAX_PARAMS_TEXT = 110
 #: Samples per pixel kept by the automatic peak downsampling (as min/max pairs).
 DOWNSAMPLE_FACTOR = 1.0
 AXIS_WIDTH = 64
@@ -70,6 +72,9 @@ class TimeAxis(pg.DateAxisItem):
     def __init__(self):
         super().__init__(orientation="bottom", utcOffset=0)
         self.zoomLevels[1] = MS_ZOOM_LEVEL
+        # DateAxisItem already spaces ticks by the width of their text; pyqtgraph's default fill
+        # limit (0.8) then hides every label of a level with long labels like "00:05:09.500".
+        self.setStyle(textFillLimits=[(0, 0.95), (2, 0.6), (4, 0.4), (6, 0.2)])
         self.setLabel("time (UTC)")
 
 
@@ -406,15 +411,22 @@ class DetectorPanel(QFrame):
 
         self.setFrameShape(QFrame.StyledPanel)
         self.setMinimumHeight(230)
-        self.title = QLabel(f"<b>{label}</b>&nbsp;&nbsp;"
-                            f"<span style='color:#555'>{format_params(params)}</span>")
+        shown = format_params(params)
+        if len(shown) > MAX_PARAMS_TEXT:
+            shown = shown[:MAX_PARAMS_TEXT - 1] + "…"
+        self.title = QLabel(f"<b>{label}</b>&nbsp;&nbsp;<span style='color:#555'>{html.escape(shown)}</span>")
         self.title.setTextFormat(Qt.RichText)
+        self.title.setToolTip(format_params(params))
+        # Long parameters (a model's training settings) must not widen the window.
+        self.title.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.title.setMinimumWidth(120)
         self.legend = QLabel()
         self.legend.setTextFormat(Qt.RichText)
         self.legend.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
         header = QHBoxLayout()
         header.setContentsMargins(6, 2, 6, 0)
         header.addWidget(self.title, 1)
+        header.addSpacing(16)
         header.addWidget(self.legend)
         row = QHBoxLayout()
         row.setContentsMargins(2, 0, 2, 2)

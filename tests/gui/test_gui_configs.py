@@ -4,10 +4,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from PyQt5.QtWidgets import QMessageBox
 
 from gui.app import open_window
 from gui.main_window import MainWindow
+from gui.worker import FINISHED
 from pipeline.paths import CONFIG_DIR
 
 DEFAULT = CONFIG_DIR / "default.json"
@@ -81,3 +83,13 @@ def test_a_fresh_window_invites_to_open_a_config(make_window):
     assert window.placeholder.isVisible()
     assert "Open config" in window.placeholder.text()
     assert window.state == "no config"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in CONFIG_DIR.glob("*.json")))
+def test_every_shipped_config_runs_in_the_window(name, make_window, run_to_end, tmp_path):
+    window = make_window(models_dir=tmp_path / "models")
+    assert window.load_config(name)
+    assert run_to_end(window, timeout=120_000) == FINISHED, window.last_error
+    assert len(window.panels) == len(window.config.detectors)
+    assert all(panel.samples > 0 for panel in window.panels)
+    assert window.model.total == sum(panel.anomalies for panel in window.panels)
