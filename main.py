@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.gui or not args.config:
         from gui.app import run_gui
         return run_gui(config=args.config, file_mode=args.file, log_dir=args.log_dir,
-                       screenshot=args.screenshot, speed=args.speed)
+                       screenshot=args.screenshot, speed=args.speed, models_dir=args.models_dir)
 
     from pipeline.config import ConfigError, load_config
     from pipeline.run import run_headless

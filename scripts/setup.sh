@@ -9,8 +9,8 @@ requirements=requirements.txt
 [ "${1:-}" = "--test" ] && requirements=requirements-test.txt
 
 # python3-venv: venv on Debian; the rest: shared libraries of PyQt5's bundled Qt (window and
-# offscreen rendering).
-packages=(python3-venv libgl1 libglib2.0-0 libfontconfig1 libdbus-1-3 libxkbcommon0)
+# offscreen rendering) and a font (without one every text in the window is blank).
+packages=(python3-venv libgl1 libglib2.0-0 libfontconfig1 libdbus-1-3 libxkbcommon0 fonts-dejavu-core)
 missing=()
 if command -v dpkg >/dev/null; then
   for pkg in "${packages[@]}"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
