@@ -13,6 +13,17 @@ knows nothing of this):
   topics after a restart, and since offsets start again at 0, a consumer's position on a
   partition that held data before is ahead of the new data; post-restart data therefore goes to a
   partition that had none (``test_broker_restart``).
+* Metadata requests create missing topics (with 4 partitions) even when the client asks not to
+  (kafka-python's ``allow_auto_create_topics=False``, which the product's consumer sets), so a
+  run may re-create its input topic after a restart before the test does: ``ensure_topic``.
+* A producer that still believes a lost topic had more partitions than its re-created self has
+  gets its writes to the missing partitions acknowledged and dropped. Tests create the topics a
+  run writes before it starts, and re-create them with the same partition counts.
+* Writing to a topic the restarted broker lost, before the producer's metadata has caught up,
+  fails with UnknownError (-1), which kafka-python does not retry (Kafka would answer
+  UNKNOWN_TOPIC_OR_PARTITION, a retriable error). The restart test waits until the results
+  written before the restart are stored, and until the output topic exists again, before it
+  produces new input.
 * kafka-python 3.0.x joins a group only with ``session_timeout_ms`` <= 10 s (the join waits about
   half of it; with the 45 s default nothing seems to be consumed). The product's default is 10 s
   (Kafka's classic default); test configs use ``TEST_SESSION`` (6 s) so each join takes ~3 s.
@@ -20,9 +31,10 @@ knows nothing of this):
 * An idempotent kafka-python 3.0.x producer fails for good after a broker restart (the broker
   forgot its producer ids). Idempotence stays the product default; the restart test turns it off
   in its config, and the helpers here produce without it.
-* After batched writes, ListOffsets ("latest", the end offsets) can answer short of the last
-  message, so the helpers read a topic until the expected count and a quiet second, never "to
-  the end offsets".
+* ListOffsets is unreliable: after batched writes "latest" (the end offsets) can answer short of
+  the last message, and after a restart "earliest" of a re-created topic can answer past its
+  first messages. The helpers read a topic from offset 0 (memory storage never deletes) until
+  the expected count and a quiet second.
 * librdkafka producers (confluent-kafka, kcat) lose or misplace batched messages unless the topic
   exists first and ``batch.num.messages`` is 1 (``LIBRDKAFKA_PRODUCER``).
 """
@@ -46,6 +58,17 @@ TEST_SESSION = {"session_timeout_ms": 6000, "heartbeat_interval_ms": 1000}
 
 #: What a librdkafka producer needs on tansu (see the module docstring).
 LIBRDKAFKA_PRODUCER = {"batch.num.messages": 1}
+
+
+def _die_with_parent() -> None:
+    """In a child process (broker or run): be killed when the test process dies, even by SIGKILL
+    (Linux), so that an interrupted test session leaves nothing running."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def free_port() -> int:
@@ -83,7 +106,7 @@ class Broker:
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         self.process = subprocess.Popen(
             [str(TANSU), "broker", "--listener-url", url, "--advertised-listener-url", url],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent)
         if self.log_path:
             log.close()
         wait_until(self._accepts, 15, f"tansu to listen on {self.bootstrap}", interval=0.05)
@@ -121,6 +144,21 @@ class Broker:
         finally:
             admin.close()
 
+    def ensure_topic(self, name: str, partitions: int = 1) -> set[int]:
+        """Create ``name`` unless it exists; wait until it has partitions; return them."""
+        from kafka import KafkaConsumer
+        from kafka.errors import TopicAlreadyExistsError
+
+        try:
+            self.create_topic(name, partitions)
+        except TopicAlreadyExistsError:
+            pass
+        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap)
+        try:
+            return wait_until(lambda: consumer.partitions_for_topic(name), 20, f"partitions of {name}")
+        finally:
+            consumer.close()
+
     def produce(self, topic: str, values: Iterable[Any], keys: Sequence[str | None] | None = None,
                 partition: int | None = None) -> list[tuple[int, int]]:
         """Send each value (dict -> JSON, str/bytes as they are); returns (partition, offset) of
@@ -153,7 +191,8 @@ class Broker:
                                     f"topic {topic} to exist")
             tps = [TopicPartition(topic, p) for p in sorted(partitions)]
             consumer.assign(tps)
-            consumer.seek_to_beginning(*tps)
+            for tp in tps:  # offset 0, not ListOffsets "earliest" (see the module docstring)
+                consumer.seek(tp, 0)
             records: list = []
             deadline = time.monotonic() + timeout
             last_new = time.monotonic()

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from tests.kafka.broker import TEST_SESSION, Broker, terminate, wait_until
+from tests.kafka.broker import TEST_SESSION, Broker, _die_with_parent, terminate, wait_until
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ class Run:
             self.process = subprocess.Popen(
                 [sys.executable, str(ROOT / "main.py"), "-c", str(config), *flags, "--log-dir",
                  str(self.log_dir), "--summary-json", str(self.summary_path), "--no-progress"],
-                stdout=out, stderr=err, cwd=ROOT, env=env)
+                stdout=out, stderr=err, cwd=ROOT, env=env, preexec_fn=_die_with_parent)
 
     def stderr(self) -> str:
         return self.stderr_path.read_text(errors="replace")

@@ -69,6 +69,7 @@ def test_kill_9_mid_stream_then_restart_loses_nothing_and_repeats_only_what_was_
 def test_run_survives_a_broker_restart_and_processes_what_comes_after(tmp_path, brokers, start_run):
     broker = brokers().start()
     broker.create_topic("flaky", partitions=2)
+    broker.create_topic("flaky.out", partitions=1)
     output = {"topic": "flaky.out", "enable_idempotence": False}  # see tests/kafka/broker.py
     detector = (BORDER[0], {**BORDER[1], "output": ["FileOutput()", "KafkaOutput()"],
                             "output_conf": [{"file_name": "out.jsonl"}, output]})
@@ -76,11 +77,14 @@ def test_run_survives_a_broker_restart_and_processes_what_comes_after(tmp_path, 
     run = start_run(config)
     broker.produce("flaky", indexed(0, 50), partition=0)
     run.wait_for_results("out.jsonl", 50)
+    broker.read("flaky.out", expected=50)  # nothing in flight when the broker goes
 
     broker.restart()
     run.wait_for_log("Kafka: lost the connection")
-    # the broker forgot its topics; data after the restart goes to a partition that had none
-    broker.create_topic("flaky", partitions=2)
+    # the broker forgot its topics (see tests/kafka/broker.py); data after the restart goes to a
+    # partition that had none
+    assert len(broker.ensure_topic("flaky", partitions=2)) >= 2
+    broker.ensure_topic("flaky.out", partitions=1)
     broker.produce("flaky", indexed(50, 50), partition=1)
     results = run.wait_for_results("out.jsonl", 100, timeout=60)
     run.wait_for_log("Kafka: connected again")
