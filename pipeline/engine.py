@@ -84,6 +84,10 @@ class Engine:
         self.stats = RunStats()
         self._stop = threading.Event()
         self._paused = threading.Event()
+        if hasattr(source, "flush_before_revoke"):
+            # A Kafka source commits what was processed before its partitions move to another
+            # instance; kafka-python calls this inside poll(), on the engine's own thread.
+            source.flush_before_revoke = self.flush_outputs
 
     # -- control (thread-safe; signal handlers and the GUI call these) -------------------------
     def stop(self) -> None:
@@ -156,10 +160,14 @@ class Engine:
             if on_rejected is not None:
                 on_rejected(rejected)
 
-    def flush_and_commit(self) -> None:
-        """Flush every output and the dead letters, then commit the source's position."""
+    def flush_outputs(self) -> None:
+        """Flush every output and the dead letters."""
         for run in self.detectors:
             for output in run.outputs:
                 output.flush()
         self.dead_letter.flush()
+
+    def flush_and_commit(self) -> None:
+        """Flush every output and the dead letters, then commit the source's position."""
+        self.flush_outputs()
         self.source.commit()

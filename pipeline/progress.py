@@ -14,7 +14,7 @@ class ProgressLine:
 
     ``enabled`` None shows it only on a terminal and only after a second of running (short runs
     stay quiet); True always shows it, at once. File sources report bytes, so the line also
-    shows the share of the input read."""
+    shows the share of the input read; endless sources (Kafka) show the samples count only."""
 
     def __init__(self, source, enabled: bool | None = None, delay_s: float | None = None):
         self.source = source
@@ -22,10 +22,15 @@ class ProgressLine:
         if delay_s is None:
             delay_s = 0.0 if enabled else 1.0
         done, total = source.progress()
-        self.bar = tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr,
-                        disable=not enabled if enabled is not None else None, delay=delay_s,
-                        dynamic_ncols=True, mininterval=0.5, leave=True,
-                        bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}]{postfix}")
+        self.bytes = total is not None
+        disable = not enabled if enabled is not None else None
+        if self.bytes:
+            self.bar = tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr,
+                            disable=disable, delay=delay_s, dynamic_ncols=True, mininterval=0.5, leave=True,
+                            bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}]{postfix}")
+        else:
+            self.bar = tqdm(file=sys.stderr, disable=disable, delay=delay_s, dynamic_ncols=True,
+                            mininterval=0.5, leave=True, bar_format="{elapsed}{postfix}")
         self.samples = 0
 
     def on_results(self, samples: SampleBatch, results: Sequence[ResultBatch]) -> None:
@@ -35,7 +40,7 @@ class ProgressLine:
         rate = self.samples / max(self.bar.format_dict["elapsed"], 1e-9)
         self.bar.set_postfix_str(f"{self.samples:,} samples, {rate:,.0f}/s, {self.anomalies:,} anomalies",
                                  refresh=False)
-        self.bar.update(done - self.bar.n)
+        self.bar.update((done if self.bytes else self.samples) - self.bar.n)
 
     def close(self) -> None:
         self.bar.close()

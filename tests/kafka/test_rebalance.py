@@ -1,4 +1,5 @@
-"""Partitions taken away by a rebalance: with the engine's flush bound to the source, their offsets
+"""Partitions taken away by a rebalance: with the engine's flush bound to the source (the engine
+binds it), their offsets
 are committed after the results are flushed, so the next owner repeats nothing; without it the
 next owner repeats the messages since the last commit, and none is skipped."""
 from __future__ import annotations
@@ -25,13 +26,8 @@ def start_instance(broker, tmp_path: Path, name: str, bind_flush: bool):
     setup.open()
     collector = Collector()
     engine = Engine(setup.source, setup.runs, setup.dead_letter, listeners=[collector], flush_interval_s=60)
-    if bind_flush:
-        def flush_outputs():
-            for run in setup.runs:
-                for output in run.outputs:
-                    output.flush()
-            setup.dead_letter.flush()
-        setup.source.flush_before_revoke = flush_outputs
+    if not bind_flush:
+        setup.source.flush_before_revoke = None  # undo the engine's binding, to show what it prevents
     thread = threading.Thread(target=engine.run, daemon=True)
     thread.start()
 
