@@ -1,7 +1,7 @@
 """Partitions taken away by a rebalance: with the engine's flush bound to the source (the engine
-binds it), their offsets
-are committed after the results are flushed, so the next owner repeats nothing; without it the
-next owner repeats the messages since the last commit, and none is skipped."""
+binds it), their offsets are committed after the results are flushed, so the next owner repeats
+nothing; without it the next owner repeats the messages since the last commit, and none is
+skipped."""
 from __future__ import annotations
 
 import json
