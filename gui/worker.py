@@ -3,19 +3,31 @@
 ``RunWorker`` is a QObject without a parent that the window moves to a QThread (``started ->
 run``, ``finished -> quit``, ``deleteLater``). ``run`` opens the run, blocks in ``Engine.run`` and
 closes the run; its thread has no event loop while the engine runs, so control is by thread-safe
-flags, never by queued slots: ``stop`` sets the engine's stop flag; ``pause``/``resume`` and
-``set_speed`` act on the ``PacedSource`` that sits between the file and the engine (pausing there
-stops the replay clock, keeps the engine flushing outputs, and lets every result processed before
-the pause reach the window).
+flags, never by queued slots: ``stop`` sets the engine's stop flag; ``pause``/``resume`` act on
+the source wrapper between the source and the engine. A file run (``RunSetup.mode == "file"``)
+goes through ``PacedSource``, which also sets the replay speed; a Kafka run (``"kafka"``, or
+``"filekafka"``: the file as warm-up, then the topics) goes through ``LiveSource``, which holds the
+live stream while paused and keeps the consumer in its group (see ``gui/live_source.py``). Pausing
+keeps the engine flushing outputs and lets every result processed before the pause reach the
+window.
+
+The source state (reading, paused; for Kafka also connecting and disconnected) is reported by
+``state_changed``. A Kafka source's ``state()`` is polled by a small watcher thread of the worker,
+four times a second: never on the GUI thread, and not on the engine thread either, which may wait
+in an output's flush while the broker is away.
 
 ``FrameCollector`` is the engine listener. It copies each result batch on the engine thread and
 hands the copies on as one ``Frame`` at most ``max_rate_hz`` times a second, plus a final frame at
 the end; nothing is dropped, however fast the engine runs. It is also ticked after every poll, so
-results do not wait for the next batch when the stream goes quiet.
+results do not wait for the next batch when the stream goes quiet. Each result batch belongs to a
+stream: a (detector, topic, message key), numbered in order of first sight (``StreamInfo``); every
+copied sample carries its stream's number, and a frame announces the streams first seen since the
+previous one, so the window can give each its own plot.
 """
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
@@ -24,6 +36,7 @@ import numpy as np
 from PyQt5.QtCore import QObject, pyqtSignal, pyqtSlot
 
 from pipeline.consumers.base import Poll, Source
+from gui.live_source import LiveSource
 from pipeline.engine import Engine
 from pipeline.pacing import PacedSource
 from pipeline.records import RejectedRecord, ResultBatch, SampleBatch
@@ -31,18 +44,45 @@ from pipeline.run import RunSetup
 
 log = logging.getLogger(__name__)
 
-#: Source states shown in the status bar (the worker reports the first five).
+#: Source states shown in the status bar (the worker reports these).
 READING, PAUSED, FINISHED, STOPPED, ERROR = "reading", "paused", "finished", "stopped", "error"
+CONNECTING, DISCONNECTED = "connecting", "disconnected"
 
 MAX_RATE_HZ = 30.0
 BATCH_SIZE = 16384
+#: How often a live source's state is checked (seconds).
+STATE_POLL_S = 0.25
+#: A broker not reached this long after the start is reported "disconnected", not "connecting".
+CONNECT_GRACE_S = 3.0
+LIVE_MODES = ("kafka", "filekafka")
+
+
+@dataclass(frozen=True)
+class StreamInfo:
+    """A stream of a run: one detector's samples of one topic and message key.
+
+    File runs have one stream per detector (topic and key empty). The detector's state is kept per
+    stream, so each stream gets its own plot. ``id`` numbers the streams of a run in order of first
+    sight.
+    """
+
+    id: int
+    detector_index: int
+    topic: str = ""
+    key: str = ""
+
+    @property
+    def label(self) -> str:
+        """``"sensors · a"`` (topic and key), ``"sensors"`` (no key), or "" (a file run)."""
+        return " · ".join(part for part in (self.topic, self.key) if part)
 
 
 @dataclass(frozen=True)
 class DetectorChunk:
     """One detector's results since the previous frame (copies, owned by the receiver).
 
-    ``value`` is the first feature, the one every detector judges.
+    ``value`` is the first feature, the one every detector judges. ``stream`` holds each sample's
+    ``StreamInfo.id`` (None: the chunk was made without streams, as in some tests).
     """
 
     detector_index: int
@@ -53,23 +93,48 @@ class DetectorChunk:
     score: np.ndarray
     lines: Mapping[str, np.ndarray]
     status_texts: tuple[str, ...]
+    stream: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.time_s)
 
+    def take(self, selector) -> "DetectorChunk":
+        """The samples picked by a boolean mask or an index array, in order."""
+        return DetectorChunk(
+            self.detector_index, self.time_s[selector], self.value[selector],
+            self.status_code[selector], self.status_idx[selector], self.score[selector],
+            {name: line[selector] for name, line in self.lines.items()}, self.status_texts,
+            None if self.stream is None else self.stream[selector])
+
+    def by_stream(self) -> list[tuple[int | None, "DetectorChunk"]]:
+        """``(stream id, its samples)`` in order of first appearance; the whole chunk when it holds
+        a single stream (the usual case) or has no stream ids."""
+        ids = self.stream
+        if ids is None or len(ids) == 0:
+            return [(None, self)]
+        first = int(ids[0])
+        if (ids == first).all():
+            return [(first, self)]
+        order = np.argsort(ids, kind="stable")  # each stream's samples keep their order
+        groups = np.split(order, np.flatnonzero(np.diff(ids[order])) + 1)
+        groups.sort(key=lambda group: group[0])
+        return [(int(ids[group[0]]), self.take(group)) for group in groups]
+
 
 @dataclass(frozen=True)
 class Frame:
-    """What the window receives: every detector's new results and the run's totals so far."""
+    """What the window receives: every detector's new results (``chunks[i]`` is detector ``i``'s),
+    the run's totals so far, and the streams first seen since the previous frame."""
 
     chunks: tuple[DetectorChunk, ...]
     samples: int
     rejected: int
     progress: tuple[float, float | None] = (0.0, None)
     final: bool = False
+    new_streams: tuple[StreamInfo, ...] = ()
 
 
-def copy_results(results: ResultBatch) -> DetectorChunk:
+def copy_results(results: ResultBatch, stream_id: int | None = None) -> DetectorChunk:
     s = results.samples
     return DetectorChunk(
         detector_index=results.detector_index,
@@ -80,6 +145,7 @@ def copy_results(results: ResultBatch) -> DetectorChunk:
         score=np.array(results.score, dtype=np.float64),
         lines={name: np.array(line, dtype=np.float64) for name, line in results.lines.items()},
         status_texts=tuple(results.status_texts),
+        stream=None if stream_id is None else np.full(len(s), stream_id, dtype=np.int32),
     )
 
 
@@ -90,7 +156,7 @@ def concat_chunks(detector_index: int, chunks: Sequence[DetectorChunk],
     if not chunks:
         empty = np.empty(0)
         return DetectorChunk(detector_index, empty, empty, np.empty(0, np.int8), np.empty(0, np.int16),
-                             empty, {name: empty for name in line_names}, ())
+                             empty, {name: empty for name in line_names}, (), np.empty(0, np.int32))
     return DetectorChunk(
         detector_index=detector_index,
         time_s=np.concatenate([c.time_s for c in chunks]),
@@ -100,6 +166,8 @@ def concat_chunks(detector_index: int, chunks: Sequence[DetectorChunk],
         score=np.concatenate([c.score for c in chunks]),
         lines={name: np.concatenate([c.lines[name] for c in chunks]) for name in chunks[0].lines},
         status_texts=chunks[0].status_texts,
+        stream=(None if any(c.stream is None for c in chunks)
+                else np.concatenate([c.stream for c in chunks])),
     )
 
 
@@ -118,26 +186,42 @@ class FrameCollector:
         ``() -> (done, total)`` of the source, included in every frame.
     clock : callable
         Monotonic seconds (tests inject one).
+    topics : sequence of str or None
+        The topic each detector is bound to (Kafka runs), so that a file's samples (stream "")
+        fed to a detector's topic state are the same stream as that topic's keyless messages.
     """
 
     def __init__(self, emit: Callable[[Frame], None], detectors: int, max_rate_hz: float = MAX_RATE_HZ,
                  progress: Callable[[], tuple[float, float | None]] = lambda: (0.0, None),
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, topics: Sequence[str | None] = ()):
         self.emit = emit
         self.detectors = detectors
         self.max_rate_hz = max_rate_hz
         self.progress = progress
         self.clock = clock
+        self.topics = list(topics) + [None] * (detectors - len(topics))
         self.samples = 0
         self.rejected = 0
         self.frames = 0
+        self.streams: dict[tuple[int, str, str], StreamInfo] = {}
+        self._new_streams: list[StreamInfo] = []
         self._pending: list[list[DetectorChunk]] = [[] for _ in range(detectors)]
         self._next_emit = float("-inf")
         self._dirty = False
 
+    def stream_of(self, detector_index: int, samples: SampleBatch) -> StreamInfo:
+        """The stream of a detector's batch (as ``DetectorRun.state_for`` keys its state)."""
+        key = (detector_index, samples.stream or self.topics[detector_index] or "", samples.key)
+        info = self.streams.get(key)
+        if info is None:
+            info = self.streams[key] = StreamInfo(len(self.streams), *key)
+            self._new_streams.append(info)
+        return info
+
     def on_results(self, samples: SampleBatch, results: Sequence[ResultBatch]) -> None:
         for r in results:
-            self._pending[r.detector_index].append(copy_results(r))
+            stream = self.stream_of(r.detector_index, r.samples)
+            self._pending[r.detector_index].append(copy_results(r, stream.id))
         self.samples += len(samples)
         self._dirty = True
         self.tick()
@@ -170,14 +254,16 @@ class FrameCollector:
 
     def _emit(self, final: bool) -> None:
         chunks = tuple(concat_chunks(i, pending) for i, pending in enumerate(self._pending))
+        new_streams, self._new_streams = tuple(self._new_streams), []
         self._pending = [[] for _ in range(self.detectors)]
         self._dirty = False
         self.frames += 1
-        self.emit(Frame(chunks, self.samples, self.rejected, self.progress(), final))
+        self.emit(Frame(chunks, self.samples, self.rejected, self.progress(), final, new_streams))
 
 
 class TickingSource(Source):
-    """Passes polls through and calls ``after_poll`` after each one (on the engine thread)."""
+    """Passes polls through and calls ``after_poll`` after each one (on the engine thread).
+    ``flush_before_revoke`` reaches the wrapped source when it has one (Kafka)."""
 
     def __init__(self, source: Source, after_poll: Callable[[], None]):
         self.source = source
@@ -201,6 +287,17 @@ class TickingSource(Source):
     def progress(self) -> tuple[float, float | None]:
         return self.source.progress()
 
+    def state(self) -> str:
+        return self.source.state()
+
+    @property
+    def flush_before_revoke(self):
+        return self.source.flush_before_revoke  # AttributeError: the source has no such hook
+
+    @flush_before_revoke.setter
+    def flush_before_revoke(self, hook) -> None:
+        self.source.flush_before_revoke = hook
+
     def close(self) -> None:
         self.source.close()
 
@@ -218,11 +315,12 @@ class RunWorker(QObject):
     frame_ready(Frame)
         At most ``max_rate_hz`` per second, then one final frame.
     state_changed(str)
-        ``reading``, ``paused``, then ``finished``, ``stopped`` or ``error``.
+        ``reading`` and ``paused`` (Kafka runs also ``connecting`` and ``disconnected``) while the
+        run goes, then ``finished``, ``stopped`` or ``error``.
     failed(str)
         The run ended on an error (emitted before ``finished``).
     finished(str)
-        The outcome, last of all; outputs are flushed and closed by then.
+        The outcome, last of all; outputs are flushed and closed (offsets committed) by then.
     """
 
     frame_ready = pyqtSignal(object)
@@ -232,52 +330,107 @@ class RunWorker(QObject):
 
     def __init__(self, setup: RunSetup, speed: float | None = None, batch_size: int = BATCH_SIZE,
                  max_rate_hz: float = MAX_RATE_HZ, source: Source | None = None):
-        """``source`` replaces the run's file source (benchmarks feed synthetic streams)."""
+        """``source`` replaces the run's file source (benchmarks feed synthetic streams); ``speed``
+        applies to file runs only (a live stream comes as fast as it comes)."""
         super().__init__()  # no parent: it is moved to its own thread
         self.setup = setup
-        self.paced = PacedSource(source if source is not None else setup.source, speed)
+        self.live_run = setup.mode in LIVE_MODES
+        inner = source if source is not None else setup.source
+        self.paced: PacedSource | None = None
+        self.live: LiveSource | None = None
+        if self.live_run:
+            self.live = self.control = LiveSource(inner)
+        else:
+            self.paced = self.control = PacedSource(inner, speed)
         self.collector = FrameCollector(self.frame_ready.emit, len(setup.runs), max_rate_hz,
-                                        progress=self.paced.progress)
-        self.engine = Engine(TickingSource(self.paced, self._after_poll), setup.runs,
+                                        progress=self.control.progress,
+                                        topics=[run.topic for run in setup.runs])
+        self.engine = Engine(TickingSource(self.control, self._after_poll), setup.runs,
                              setup.dead_letter, listeners=[self.collector], batch_size=batch_size)
         self.outcome: str | None = None
         self.error: str | None = None
         self._announced_pause = False
+        # What the status bar should say: PAUSED once announced, else the connection's state.
+        self._connection = CONNECTING if self.live_run else READING
+        self._reported: str | None = None
+        self._state_lock = threading.Lock()
+        self._ended = threading.Event()
 
     # -- control: any thread; these only set flags ------------------------------------------------
     def stop(self) -> None:
         self.engine.stop()
 
     def pause(self) -> None:
-        self.paced.pause()
+        self.control.pause()
 
     def resume(self) -> None:
-        self.paced.resume()
+        self.control.resume()
 
     def set_speed(self, speed: float | None) -> None:
-        self.paced.set_speed(speed)
+        if self.paced is not None:
+            self.paced.set_speed(speed)
+
+    # -- state reports ----------------------------------------------------------------------------
+    def _publish(self) -> None:
+        """Report the current state if it changed (engine thread or the state watcher)."""
+        with self._state_lock:
+            if self._ended.is_set():
+                return
+            state = PAUSED if self._announced_pause else self._connection
+            if state != self._reported:
+                self._reported = state
+                self.state_changed.emit(state)
+
+    def _watch_source_state(self) -> None:
+        """The state watcher's loop (live runs): "connecting" until the broker first answers (or
+        for ``CONNECT_GRACE_S``), then "reading" or "disconnected" as ``Source.state()`` says."""
+        began = time.monotonic()
+        connected_once = False
+        while not self._ended.wait(STATE_POLL_S):
+            try:
+                state = self.live.state()
+            except Exception:  # noqa: BLE001 - a state query must never end the run
+                log.debug("source state query failed", exc_info=True)
+                continue
+            if state == DISCONNECTED:
+                grace = not connected_once and time.monotonic() - began < CONNECT_GRACE_S
+                self._connection = CONNECTING if grace else DISCONNECTED
+            else:
+                connected_once = True
+                self._connection = READING
+            self._publish()
 
     # -- the worker thread ----------------------------------------------------------------------
     def _after_poll(self) -> None:
         self.collector.tick()
-        if self.paced.paused and not self._announced_pause and not self.collector.pending:
+        paused = self.control.paused
+        if paused and not self._announced_pause and not self.collector.pending:
             self._announced_pause = True
-            self.state_changed.emit(PAUSED)
-        elif not self.paced.paused and self._announced_pause:
+            self._publish()
+        elif not paused and self._announced_pause:
             self._announced_pause = False
-            self.state_changed.emit(READING)
+            self._publish()
 
     @pyqtSlot()
     def run(self) -> None:
-        """Open, run to the end or to ``stop()``, flush and close; never raises."""
+        """Open, run to the end or to ``stop()``, flush, commit and close; never raises."""
         error = None
+        watcher = None
         try:
             self.setup.open()
-            self.state_changed.emit(READING)
+            self._publish()
+            if self.live_run:
+                watcher = threading.Thread(target=self._watch_source_state, name="source-state",
+                                           daemon=True)
+                watcher.start()
             self.engine.run()
         except Exception as err:  # noqa: BLE001 - any failure ends the run and is shown, not raised
             log.exception("the run failed")
             error = describe_error(err)
+        with self._state_lock:
+            self._ended.set()  # no "reading"/"disconnected" report after this
+        if watcher is not None:
+            watcher.join()
         try:
             self.setup.close()
         except Exception as err:  # noqa: BLE001 - the outputs could not be closed; report it
