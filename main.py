@@ -84,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
                         datefmt="%Y-%m-%d %H:%M:%S")
     if args.gui or not args.config:
         from gui.app import run_gui
-        return run_gui(config=args.config, file_mode=args.file, log_dir=args.log_dir,
+        mode = "file" if args.file else "filekafka" if args.filekafka else "kafka"
+        return run_gui(config=args.config, mode=mode, log_dir=args.log_dir,
                        screenshot=args.screenshot, speed=args.speed, models_dir=args.models_dir)
 
     from pipeline.config import ConfigError, load_config

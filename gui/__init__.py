@@ -4,9 +4,11 @@ Contract: the engine runs unchanged on a worker QThread (``worker.RunWorker``), 
 one more engine listener. Results cross threads only as copies, batched into ``worker.Frame``
 objects at most ~30 times a second plus a final one; nothing is dropped. The window draws from
 bounded ring buffers (``ring_buffer.RingBuffer``), so memory stays flat on an endless stream.
-Stopping uses the engine's stop flag; pausing and the replay speed use ``pipeline.pacing``.
+Stopping uses the engine's stop flag; pausing and the replay speed of file runs use
+``pipeline.pacing``, pausing a Kafka run ``live_source`` (which keeps the consumer in its group).
 
-Modules: ``app`` (entry point, ``--screenshot``), ``main_window`` (toolbar, menus, status bar,
-dialogs), ``worker`` (thread side), ``plots`` (one panel per detector and its views),
-``anomaly_table`` (the table model), ``ring_buffer``, ``theme`` (status colours).
+Modules: ``app`` (entry point, ``--screenshot``), ``main_window`` (toolbar, source choice, menus,
+status bar, dialogs), ``worker`` (thread side, source state), ``live_source`` (pause for Kafka),
+``plots`` (one panel per detector and stream, and its views), ``anomaly_table`` (the table model),
+``ring_buffer``, ``theme`` (status colours).
 """

@@ -1,7 +1,9 @@
 """The anomaly table: every warning and error of the run, in time order, as a Qt model.
 
-Rows live in numpy columns (time, detector, value, status, score), so appending a frame costs a
-few array operations and the view asks only for the rows on screen. The table holds at most
+Rows live in numpy columns (time, detector, stream, value, status, score), so appending a frame
+costs a few array operations and the view asks only for the rows on screen. The stream (Kafka
+topic and message key) is a number into ``stream_labels``, which the window extends as streams
+appear; file runs have no stream labels, and the window hides that column. The table holds at most
 ``max_rows`` rows; beyond that the oldest leave the table (``total`` still counts every anomaly,
 and the window says "showing the last N of M").
 """
@@ -20,11 +22,11 @@ from gui.worker import DetectorChunk
 from pipeline.records import Status
 
 MAX_ROWS = 100_000
-COLUMNS = ("Time (UTC)", "Detector", "Value", "Status", "Score")
-TIME, DETECTOR, VALUE, STATUS, SCORE = range(len(COLUMNS))
-EXPORT_HEADER = ("time_utc", "time_s", "detector", "value", "status", "status_code", "score")
+COLUMNS = ("Time (UTC)", "Detector", "Stream", "Value", "Status", "Score")
+TIME, DETECTOR, STREAM, VALUE, STATUS, SCORE = range(len(COLUMNS))
+EXPORT_HEADER = ("time_utc", "time_s", "detector", "value", "status", "status_code", "score", "stream")
 
-_FIELDS = (("time_s", np.float64), ("detector", np.int16), ("value", np.float64),
+_FIELDS = (("time_s", np.float64), ("detector", np.int16), ("stream", np.int32), ("value", np.float64),
            ("code", np.int8), ("status_idx", np.int16), ("score", np.float64))
 
 
@@ -50,6 +52,7 @@ class AnomalyTableModel(QAbstractTableModel):
     def __init__(self, detector_labels: Sequence[str], max_rows: int = MAX_ROWS, parent=None):
         super().__init__(parent)
         self.detector_labels = list(detector_labels)
+        self.stream_labels: list[str] = []  # by stream id; the window appends
         self.status_texts: dict[int, tuple[str, ...]] = {}
         self.max_rows = max_rows
         self.total = 0
@@ -66,8 +69,10 @@ class AnomalyTableModel(QAbstractTableModel):
             keep = np.flatnonzero((code == Status.WARNING) | (code == Status.ERROR))
             if len(keep):
                 self.status_texts[chunk.detector_index] = chunk.status_texts
+                stream = chunk.stream[keep] if chunk.stream is not None else np.full(len(keep), -1, np.int32)
                 parts.append({"time_s": chunk.time_s[keep],
                               "detector": np.full(len(keep), chunk.detector_index, np.int16),
+                              "stream": stream,
                               "value": chunk.value[keep], "code": code[keep],
                               "status_idx": chunk.status_idx[keep], "score": chunk.score[keep]})
         if not parts:
@@ -133,6 +138,10 @@ class AnomalyTableModel(QAbstractTableModel):
         idx = int(self._cols["status_idx"][i])
         return texts[idx] if idx < len(texts) else str(int(self._cols["code"][i]))
 
+    def stream_label(self, row: int) -> str:
+        stream = int(self._cols["stream"][self._start + row])
+        return self.stream_labels[stream] if 0 <= stream < len(self.stream_labels) else ""
+
     def detector_label(self, detector: int) -> str:
         if 0 <= detector < len(self.detector_labels):
             return self.detector_labels[detector]
@@ -148,7 +157,8 @@ class AnomalyTableModel(QAbstractTableModel):
                 t = float(self._cols["time_s"][i])
                 writer.writerow((format_time(t), repr(t), self.detector_label(self.row_detector(row)),
                                  repr(float(self._cols["value"][i])), self.status_text(row),
-                                 int(self._cols["code"][i]), repr(float(self._cols["score"][i]))))
+                                 int(self._cols["code"][i]), repr(float(self._cols["score"][i])),
+                                 self.stream_label(row)))
         return self.rowCount()
 
     # -- the Qt model ----------------------------------------------------------------------------
@@ -173,6 +183,8 @@ class AnomalyTableModel(QAbstractTableModel):
                 return format_time(float(self._cols["time_s"][i]))
             if col == DETECTOR:
                 return self.detector_label(int(self._cols["detector"][i]))
+            if col == STREAM:
+                return self.stream_label(row)
             if col == VALUE:
                 return f"{float(self._cols['value'][i]):.6g}"
             if col == STATUS:

@@ -1,4 +1,4 @@
-"""Entry point of the window: ``python main.py`` and ``python main.py --gui -c NAME [-f]``."""
+"""Entry point of the window: ``python main.py`` and ``python main.py --gui -c NAME [-f | -fk]``."""
 from __future__ import annotations
 
 import logging
@@ -26,16 +26,22 @@ def application() -> QApplication:
     return app
 
 
-def run_gui(config: str | Path | None = None, file_mode: bool = False, log_dir: Path | None = None,
-            screenshot: Path | None = None, speed: str = "max", models_dir: Path | None = None) -> int:
-    """Open the window, optionally with ``config`` loaded (and started with ``file_mode``).
+def run_gui(config: str | Path | None = None, mode: str | None = None, log_dir: Path | None = None,
+            screenshot: Path | None = None, speed: str = "max", models_dir: Path | None = None,
+            file_mode: bool = False) -> int:
+    """Open the window, optionally with ``config`` loaded and started.
+
+    ``mode`` is the run's source as in ``RunSetup``: "file" (``-f``), "kafka" (no flag, the
+    default with a config) or "filekafka" (``-fk``); ``file_mode=True`` is the older spelling of
+    ``mode="file"``. When the config has no such source, the window says why and waits.
 
     With ``screenshot`` the file run goes to its end, the anomaly with the most others around it
     is selected (so the plots show markers), the whole window is saved as a PNG, and the exit
     status says whether both worked (0) or not (1; 2 for an unusable config).
     """
     app = application()
-    window, code = open_window(config, file_mode, log_dir, screenshot is not None, speed, models_dir)
+    window, code = open_window(config, mode, log_dir, screenshot is not None, speed, models_dir,
+                               file_mode=file_mode)
     if code is not None:
         window.close()
         return code
@@ -72,11 +78,12 @@ def stop_on_sigint(window: MainWindow):
     return previous
 
 
-def open_window(config: str | Path | None, file_mode: bool, log_dir: Path | None,
-                for_screenshot: bool = False, speed: str = "max",
-                models_dir: Path | None = None) -> tuple[MainWindow, int | None]:
-    """The shown window with ``config`` loaded and, with ``file_mode``, started; the exit code
-    when a screenshot run cannot go on (None otherwise)."""
+def open_window(config: str | Path | None, mode: str | None = None, log_dir: Path | None = None,
+                for_screenshot: bool = False, speed: str = "max", models_dir: Path | None = None,
+                file_mode: bool = False) -> tuple[MainWindow, int | None]:
+    """The shown window with ``config`` loaded and started from ``mode`` (see ``run_gui``); the
+    exit code when a screenshot run cannot go on (None otherwise)."""
+    mode = mode or ("file" if file_mode else "kafka")
     window = MainWindow(log_dir=log_dir or DEFAULT_LOG_DIR, speed=speed,
                         models_dir=models_dir or DEFAULT_MODELS_DIR)
     if for_screenshot:
@@ -87,9 +94,10 @@ def open_window(config: str | Path | None, file_mode: bool, log_dir: Path | None
     if not window.load_config(config):
         print(f"error: {window.last_error}", file=sys.stderr)
         return window, EXIT_USAGE if for_screenshot else None
-    if not file_mode:
-        window.explain_kafka_is_headless()
-    elif not window.start():
+    if not window.set_mode(mode):
+        window.explain_unavailable_mode(mode)
+        return window, EXIT_USAGE if for_screenshot else None
+    if not window.start():
         print(f"error: {window.last_error}", file=sys.stderr)
         return window, EXIT_ERROR if for_screenshot else None
     return window, None

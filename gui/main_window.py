@@ -1,8 +1,17 @@
 """The main window: open a config, run it, watch the detectors, export what was found.
 
-Layout: toolbar (Open, Start, Pause/Resume, Stop, replay speed, Follow); one ``DetectorPanel``
-per detector, their scrolling plots sharing the time axis; the anomaly table below; the status
-bar with per-detector counters, the input rate, the source state and the drawing rate.
+Layout: toolbar (Open, Start, Pause/Resume, Stop, source, replay speed, Follow); one
+``DetectorPanel`` per detector and stream, their scrolling plots sharing the time axis; the
+anomaly table below; the status bar with per-detector counters, the input rate, the source state
+and the drawing rate.
+
+Sources: a run reads the config's file (``-f``), its Kafka topics (the default of ``main.py -c``),
+or the file as warm-up and then the topics (``-fk``); the Source box offers what the config has.
+Kafka data is live, so the replay speed applies to file runs only. A Kafka run's source state
+shows "disconnected" while no broker answers (the run reconnects by itself and goes on where it
+was). Each (topic, message key) has its own detector state, and gets its own panel when its first
+message arrives, up to ``max_panels`` panels; streams beyond that are counted and listed in the
+table but not plotted, and a note above the plots says so.
 
 A run is a ``RunWorker`` on a QThread (see ``gui/worker.py``). Frames from it are counted and
 queued at once; two timers draw (Friture's pattern): the render tick (up to 60 Hz, only when
@@ -15,7 +24,9 @@ Dialogs are non-modal (``open()``), so the window never blocks and tests can ans
 """
 from __future__ import annotations
 
+import html
 import logging
+import re
 import time
 from collections import deque
 from pathlib import Path
@@ -27,13 +38,15 @@ from PyQt5.QtWidgets import (QAbstractItemView, QAction, QActionGroup, QComboBox
                              QHeaderView, QLabel, QMainWindow, QMessageBox, QScrollArea, QSizePolicy,
                              QSplitter, QStyle, QTableView, QVBoxLayout, QWidget)
 
-from gui.anomaly_table import (DETECTOR, MAX_ROWS, SCORE, STATUS, TIME, VALUE, AnomalyTableModel,
-                               format_time)
+from gui.anomaly_table import (DETECTOR, MAX_ROWS, SCORE, STATUS, STREAM, TIME, VALUE,
+                               AnomalyTableModel, format_time)
 from gui.plots import HISTORY, DetectorPanel, GraphView, configure_pyqtgraph
-from gui.worker import BATCH_SIZE, ERROR, FINISHED, PAUSED, READING, STOPPED, Frame, RunWorker
+from gui.worker import (BATCH_SIZE, CONNECTING, DISCONNECTED, ERROR, FINISHED, LIVE_MODES, PAUSED,
+                        READING, STOPPED, DetectorChunk, Frame, RunWorker, StreamInfo)
 from pipeline.config import ConfigError, RunConfig, load_config
 from pipeline.consumers import SourceError
 from pipeline.detectors import DETECTORS
+from pipeline.kafka_config import detector_topics
 from pipeline.paths import CONFIG_DIR, DEFAULT_LOG_DIR, DEFAULT_MODELS_DIR
 from pipeline.records import Status
 from pipeline.run import RunSetup
@@ -48,6 +61,14 @@ MAX_PROBLEMS_SHOWN = 12
 RENDER_INTERVAL_MS = 16
 SLOW_INTERVAL_MS = 250
 
+#: Plot panels at most (one per detector and stream); further streams are counted, not plotted.
+MAX_PANELS = 12
+#: Unplotted streams named in the note above the plots.
+MAX_NAMES_SHOWN = 8
+
+#: Run modes (``RunSetup``'s) and how the Source box names them.
+MODES = {"file": "File", "kafka": "Kafka", "filekafka": "File, then Kafka"}
+
 #: ``--speed`` values and the replay speed they mean (None = as fast as possible).
 SPEEDS = {"max": None, "1": 1.0, "10": 10.0, "100": 100.0}
 SPEED_LABELS = {"max": "As fast as possible", "1": "Real time ×1", "10": "Real time ×10",
@@ -56,11 +77,38 @@ SPEED_LABELS = {"max": "As fast as possible", "1": "Real time ×1", "10": "Real 
 # Source states besides the worker's (reading, paused, finished, stopped, error).
 NO_CONFIG, READY, STARTING, PAUSING, STOPPING = "no config", "ready", "starting", "pausing…", "stopping…"
 STATE_COLORS = {READING: "#2e7d32", PAUSED: "#b26a00", PAUSING: "#b26a00", FINISHED: "#1f4e8c",
-                STOPPED: "#555555", STOPPING: "#555555", ERROR: "#b71c1c", STARTING: "#2e7d32"}
+                STOPPED: "#555555", STOPPING: "#555555", ERROR: "#b71c1c", STARTING: "#2e7d32",
+                CONNECTING: "#555555", DISCONNECTED: "#d84315"}
+STATE_TIPS = {
+    CONNECTING: "Connecting to the Kafka broker and joining the consumer group",
+    DISCONNECTED: "No Kafka broker answers. The run reconnects by itself with backoff and goes on "
+                  "from where it was; nothing is skipped, and offsets are committed only for "
+                  "results that were written",
+    PAUSED: "Paused: nothing is read until Resume (a Kafka run keeps its partitions meanwhile)",
+}
+#: Worker reports that describe a run still going (a newer request by the operator wins over them).
+RUNNING_STATES = (READING, PAUSED, CONNECTING, DISCONNECTED)
 
-KAFKA_IN_WINDOW = ("This config was opened for a Kafka run (no -f), but the window replays files "
-                   "only so far. Run Kafka headless with `python main.py -c {name}` (or -fk); here, "
-                   "Start replays the config's file, like `python main.py --gui -c {name} -f`.")
+
+def natural_key(text: str) -> tuple:
+    """Sorts "m2" before "m10"."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part)
+                 for part in re.split(r"(\d+)", text) if part)
+
+
+class Tally:
+    """Samples and statuses of one detector over all its streams (plotted or not)."""
+
+    def __init__(self):
+        self.samples = 0
+        self.counts = {int(s): 0 for s in Status}
+        self.streams = 0
+
+    def add(self, chunk: DetectorChunk) -> None:
+        self.samples += len(chunk)
+        counts = np.bincount(chunk.status_code.astype(np.int64) + 1, minlength=len(Status))
+        for status in Status:
+            self.counts[int(status)] += int(counts[int(status) + 1])
 
 
 class RateMeter:
@@ -99,6 +147,8 @@ class MainWindow(QMainWindow):
         Where recent configs are remembered (tests pass a temporary file).
     speed : str
         Initial replay speed, a key of ``SPEEDS``.
+    max_panels : int
+        Most plot panels (streams beyond are counted and tabled, not plotted).
     """
 
     config_loaded = pyqtSignal(object)
@@ -108,7 +158,8 @@ class MainWindow(QMainWindow):
 
     def __init__(self, log_dir: Path = DEFAULT_LOG_DIR, settings: QSettings | None = None,
                  speed: str = "max", batch_size: int = BATCH_SIZE, history: int = HISTORY,
-                 max_table_rows: int = MAX_ROWS, models_dir: Path = DEFAULT_MODELS_DIR):
+                 max_table_rows: int = MAX_ROWS, models_dir: Path = DEFAULT_MODELS_DIR,
+                 max_panels: int = MAX_PANELS):
         super().__init__()
         configure_pyqtgraph()
         self.log_dir = Path(log_dir)
@@ -117,8 +168,16 @@ class MainWindow(QMainWindow):
         self.batch_size = batch_size
         self.history = history
         self.max_table_rows = max_table_rows
+        self.max_panels = max_panels
         self.config: RunConfig | None = None
-        self.panels: list[DetectorPanel] = []
+        self.mode = "file"
+        self.panels: list[DetectorPanel] = []  # in layout order
+        self._first_panels: list[DetectorPanel] = []  # detector i's first panel
+        self._stream_panels: dict[int, DetectorPanel] = {}  # stream id -> its panel
+        self.streams: list[StreamInfo] = []
+        self.unplotted_streams = 0
+        self.tallies: list[Tally] = []
+        self.detector_labels: list[str] = []
         self.model = AnomalyTableModel([], max_rows=max_table_rows, parent=self)
         self.state = NO_CONFIG
         self.outcome: str | None = None
@@ -148,6 +207,7 @@ class MainWindow(QMainWindow):
         self._build_central()
         self._build_status_bar()
         self.set_speed(speed)
+        self._refresh_modes()
         self._set_state(NO_CONFIG)
         self._refresh_status()
 
@@ -198,6 +258,13 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _checked, k=key: self.set_speed(k))
             self.speed_group.addAction(action)
             self.speed_actions[key] = action
+        self.mode_group = QActionGroup(self)
+        self.mode_actions = {}
+        for key, label in MODES.items():
+            action = QAction(label, self, checkable=True)
+            action.triggered.connect(lambda _checked, k=key: self.set_mode(k))
+            self.mode_group.addAction(action)
+            self.mode_actions[key] = action
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -212,7 +279,10 @@ class MainWindow(QMainWindow):
         run_menu = self.menuBar().addMenu("&Run")
         for action in (self.start_action, self.pause_action, self.stop_action):
             run_menu.addAction(action)
-        speed_menu = run_menu.addMenu("Replay speed")
+        self.mode_menu = run_menu.addMenu("Source")
+        for action in self.mode_actions.values():
+            self.mode_menu.addAction(action)
+        self.speed_menu = speed_menu = run_menu.addMenu("Replay speed")
         for action in self.speed_actions.values():
             speed_menu.addAction(action)
         view_menu = self.menuBar().addMenu("&View")
@@ -229,12 +299,17 @@ class MainWindow(QMainWindow):
         for action in (self.start_action, self.pause_action, self.stop_action):
             bar.addAction(action)
         bar.addSeparator()
-        bar.addWidget(QLabel(" Replay speed: "))
+        bar.addWidget(QLabel(" Source: "))
+        self.mode_combo = QComboBox()
+        for key, label in MODES.items():
+            self.mode_combo.addItem(label, key)
+        self.mode_combo.activated.connect(lambda i: self.set_mode(self.mode_combo.itemData(i)))
+        bar.addWidget(self.mode_combo)
+        self.speed_title = QLabel(" Replay speed: ")
+        bar.addWidget(self.speed_title)
         self.speed_combo = QComboBox()
         for key, label in SPEED_LABELS.items():
             self.speed_combo.addItem(label, key)
-        self.speed_combo.setToolTip("File runs: as fast as possible, or in real time scaled by "
-                                    "the data's timestamps")
         self.speed_combo.activated.connect(lambda i: self.set_speed(self.speed_combo.itemData(i)))
         bar.addWidget(self.speed_combo)
         bar.addSeparator()
@@ -280,7 +355,8 @@ class MainWindow(QMainWindow):
         self.table.activated.connect(self._on_row_activated)
         metrics = self.table.fontMetrics()
         for column, sample in ((TIME, "0000-00-00 00:00:00.000"), (DETECTOR, "00: BorderCheck"),
-                               (VALUE, "-0.000000e+00"), (SCORE, "Score")):
+                               (STREAM, "sensors · machine-07"), (VALUE, "-0.000000e+00"),
+                               (SCORE, "Score")):
             self.table.setColumnWidth(column, metrics.horizontalAdvance(sample) + 24)
         table_box = QWidget()
         table_layout = QVBoxLayout(table_box)
@@ -290,7 +366,20 @@ class MainWindow(QMainWindow):
         table_layout.addWidget(self.table)
 
         self.splitter = QSplitter(Qt.Vertical)
-        self.splitter.addWidget(scroll)
+        # Above the scrolled panels, so it stays in view (and, word-wrapped inside the scroll
+        # area, it would make the panels take their size hints instead of their minimum heights).
+        self.overflow_note = QLabel()
+        self.overflow_note.setTextFormat(Qt.RichText)
+        self.overflow_note.setWordWrap(True)
+        self.overflow_note.setStyleSheet("background:#fff4e5; border:1px solid #f0a000; padding:4px;")
+        self.overflow_note.hide()
+        plots_box = QWidget()
+        plots_layout = QVBoxLayout(plots_box)
+        plots_layout.setContentsMargins(0, 0, 0, 0)
+        plots_layout.setSpacing(0)
+        plots_layout.addWidget(self.overflow_note)
+        plots_layout.addWidget(scroll, 1)
+        self.splitter.addWidget(plots_box)
         self.splitter.addWidget(table_box)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
@@ -349,51 +438,220 @@ class MainWindow(QMainWindow):
         self.outcome = None
         self._remember(config.source)
         self._build_panels(config)
-        file_text = config.file_name.name if config.file_name else "no file"
-        self.setWindowTitle(f"{config.name} — {file_text} — {APPLICATION}")
-        self.run_label.setText(f"<b>{config.source.name}</b> &nbsp;·&nbsp; {file_text}")
-        self.run_label.setToolTip(f"{config.source}\n{config.file_name or ''}")
+        modes = self.available_modes()
+        if self.mode not in modes:  # keep the operator's choice when the new config has it
+            self.mode = modes[0] if modes else "file"
+        self._refresh_modes()
         self._set_state(READY)
-        if config.file_name is None:
-            self.show_message(QMessageBox.Information, "No file to replay",
-                              f"{config.name} has no file_name, and the window replays files only "
-                              f"so far; run its Kafka topics headless: python main.py -c {config.name}")
+        if not modes:
+            self.show_message(QMessageBox.Information, "Nothing to read",
+                              f"{config.name} names neither a file_name nor Kafka topics, so "
+                              "there is nothing to run. Add one of them to the config.")
         self.statusBar().showMessage(f"Loaded {config.source}", 5000)
         self.config_loaded.emit(config)
         return True
 
-    def explain_kafka_is_headless(self) -> None:
-        name = self.config.name if self.config else "CONFIG"
-        self.show_message(QMessageBox.Information, "Kafka runs are headless for now",
-                          KAFKA_IN_WINDOW.format(name=name))
+    # -- the source: file, Kafka, or file then Kafka ---------------------------------------------
+    def available_modes(self) -> list[str]:
+        """The run modes the loaded config allows, in ``MODES`` order."""
+        config = self.config
+        if config is None:
+            return []
+        has_file = config.file_name is not None
+        has_topics = config.kafka is not None and bool(config.kafka.topics)
+        allowed = {"file": has_file, "kafka": has_topics, "filekafka": has_file and has_topics}
+        return [mode for mode in MODES if allowed[mode]]
+
+    @property
+    def live(self) -> bool:
+        """The chosen source is live Kafka data (with or without the file first)."""
+        return self.mode in LIVE_MODES
+
+    def set_mode(self, mode: str) -> bool:
+        """Choose what Start reads: "file", "kafka" or "filekafka" (as ``-f``, no flag, ``-fk``).
+        False, and nothing changes, while a run goes or when the config does not have it."""
+        if mode not in MODES or self.running or mode not in self.available_modes():
+            self._refresh_modes()
+            return False
+        self.mode = mode
+        self._refresh_modes()
+        self._show_waiting()
+        return True
+
+    def explain_unavailable_mode(self, mode: str) -> None:
+        """Say why the config cannot run ``mode``, and what Start does instead."""
+        config = self.config
+        name = config.name if config else "CONFIG"
+        if mode in LIVE_MODES and (config is None or config.kafka is None or not config.kafka.topics):
+            why = (f"{name} has no Kafka topics, so there is nothing to read from Kafka "
+                   f"(`python main.py -c {name}` stops for the same reason). Add `topics` and "
+                   "`bootstrap_servers` to the config to watch Kafka here.")
+        else:
+            why = f"{name} has no file_name, so there is no file to replay."
+        instead = {"file": f"replay its file, as `python main.py --gui -c {name} -f` does",
+                   "kafka": f"read its Kafka topics, as `python main.py --gui -c {name}` does"}
+        if self.mode in instead and self.mode in self.available_modes():
+            why += f"\n\nPress Start to {instead[self.mode]}."
+        self.show_message(QMessageBox.Information, f"No {MODES.get(mode, mode)} source", why)
+
+    def _refresh_modes(self) -> None:
+        """Source box, Source menu, replay speed and the run label follow the mode."""
+        available = self.available_modes()
+        reasons = {"file": "the config has no file_name", "kafka": "the config has no Kafka topics",
+                   "filekafka": "needs both a file_name and Kafka topics"}
+        items = self.mode_combo.model()
+        for i in range(self.mode_combo.count()):
+            key = self.mode_combo.itemData(i)
+            usable = key in available
+            items.item(i).setEnabled(usable)
+            self.mode_actions[key].setEnabled(usable)
+            tip = self._mode_description(key) if usable else (f"Not available: {reasons[key]}"
+                                                              if self.config else "")
+            items.item(i).setToolTip(tip)
+            self.mode_actions[key].setToolTip(tip)
+        self.mode_combo.setCurrentIndex(self.mode_combo.findData(self.mode))
+        self.mode_actions[self.mode].setChecked(True)
+        self.mode_combo.setToolTip("What Start reads: the config's file (like -f), its Kafka topics "
+                                   "(like no flag), or the file as warm-up and then the topics (-fk)")
+        live = self.live
+        self.speed_combo.setToolTip(
+            "Kafka data is live: it is shown as it arrives (a file read first as warm-up is read "
+            "as fast as possible)" if live else
+            "File runs: as fast as possible, or in real time scaled by the data's timestamps")
+        self.speed_title.setToolTip(self.speed_combo.toolTip())
+        self.speed_title.setText(" Replay speed (file runs): " if live else " Replay speed: ")
+        config = self.config
+        if config is None:
+            self.run_label.setText("")
+            self._update_actions()
+            return
+        source = self._mode_description(self.mode) if self.mode in available else "nothing to read"
+        self.setWindowTitle(f"{config.name} — {source} — {APPLICATION}")
+        self.run_label.setText(f"<b>{html.escape(config.source.name)}</b> &nbsp;·&nbsp; "
+                               f"{html.escape(source)}")
+        self.run_label.setToolTip(f"{config.source}\n{source}")
+        self._update_actions()
+
+    def _mode_description(self, mode: str) -> str:
+        config = self.config
+        file_text = config.file_name.name if config and config.file_name else "no file"
+        if mode == "file":
+            return file_text
+        kafka = config.kafka if config else None
+        topics = ", ".join(dict.fromkeys(kafka.topics)) if kafka else ""
+        servers = ",".join(kafka.bootstrap_servers) if kafka else ""
+        text = f"Kafka {topics} @ {servers}"
+        return f"{file_text}, then {text}" if mode == "filekafka" else text
+
+    def _show_waiting(self) -> None:
+        """Panels without samples yet name what they wait for (a Kafka run's topic)."""
+        if self.config is None or self.running or any(p.stream is not None for p in self.panels):
+            return
+        topics = self._detector_topics() if self.live else [None] * len(self._first_panels)
+        for panel, topic in zip(self._first_panels, topics):
+            panel.set_stream_text(f"topic {topic} (one panel per message key)" if topic else "",
+                                  waiting=True)
+
+    def _detector_topics(self) -> list[str | None]:
+        kafka = self.config.kafka if self.config else None
+        if kafka is None or not kafka.topics:
+            return [None] * len(self._first_panels)
+        try:
+            return list(detector_topics(kafka, len(self.config.detectors)))
+        except ValueError:
+            return [None] * len(self._first_panels)
 
     def _build_panels(self, config: RunConfig) -> None:
         for panel in self.panels:
             self.panel_layout.removeWidget(panel)
             panel.deleteLater()
         self.panels = []
+        self._first_panels = []
+        self._stream_panels = {}
         self.placeholder.hide()
-        labels = []
+        self.detector_labels = [f"{dc.index}: {dc.algorithm}" for dc in config.detectors]
         for dc in config.detectors:
-            label = f"{dc.index}: {dc.algorithm}"
-            labels.append(label)
-            panel = DetectorPanel(dc.index, label, dict(dc.detector.params),
-                                  DETECTORS.resolve(dc.algorithm).line_names,
-                                  [(v.name, dict(v.params)) for v in dc.visualizations],
-                                  history=self.history)
+            panel = self._make_panel(dc.index)
             self.panel_layout.addWidget(panel, 1)
             self.panels.append(panel)
-        graphs = self.graphs
-        for graph in graphs:
-            graph.view_box.sigRangeChangedManually.connect(lambda *_: self.set_following(False))
-            graph.view_box.sigXRangeChanged.connect(self._mark_range_dirty)
-            if graph is not graphs[0]:
-                graph.setXLink(graphs[0])
+            self._first_panels.append(panel)
         old = self.model
-        self.model = AnomalyTableModel(labels, max_rows=self.max_table_rows, parent=self)
+        self.model = AnomalyTableModel(self.detector_labels, max_rows=self.max_table_rows, parent=self)
         self.table.setModel(self.model)
         old.deleteLater()
         self._reset_run_view()
+
+    def _make_panel(self, detector_index: int) -> DetectorPanel:
+        """A panel for the config's detector ``detector_index``, its plots wired to the window's
+        shared time axis and to "Follow"."""
+        dc = self.config.detectors[detector_index]
+        panel = DetectorPanel(dc.index, self.detector_labels[detector_index], dict(dc.detector.params),
+                              DETECTORS.resolve(dc.algorithm).line_names,
+                              [(v.name, dict(v.params)) for v in dc.visualizations],
+                              history=self.history)
+        graphs = self.graphs
+        for graph in panel.graphs:
+            graph.view_box.sigRangeChangedManually.connect(lambda *_: self.set_following(False))
+            graph.view_box.sigXRangeChanged.connect(self._mark_range_dirty)
+            if graphs and graph is not graphs[0]:
+                graph.setXLink(graphs[0])
+            elif not graphs and graph is not panel.graphs[0]:
+                graph.setXLink(panel.graphs[0])
+        return panel
+
+    def _add_stream(self, info: StreamInfo) -> None:
+        """A stream's first samples arrived: give it the detector's first panel if that is still
+        free, else a new panel below the detector's others, unless ``max_panels`` are shown."""
+        self.streams.append(info)
+        self.model.stream_labels.append(info.label)
+        if info.label:
+            self.table.setColumnHidden(STREAM, False)
+        self.tallies[info.detector_index].streams += 1
+        first = self._first_panels[info.detector_index]
+        if first.stream is None:
+            first.bind(info)
+            self._stream_panels[info.id] = first
+            return
+        if len(self.panels) >= self.max_panels:
+            self.unplotted_streams += 1
+            self._update_overflow_note()
+            return
+        panel = self._make_panel(info.detector_index)
+        panel.bind(info)
+        # among the detector's panels, in the natural order of their streams (machine-2, machine-10)
+        siblings = [p for p in self.panels if p.index == info.detector_index]
+        later = [p for p in siblings if natural_key(p.stream.label) > natural_key(info.label)]
+        if later:
+            self.panels.insert(self.panels.index(later[0]), panel)
+            self.panel_layout.insertWidget(self.panel_layout.indexOf(later[0]), panel, 1)
+        else:
+            self.panels.insert(self.panels.index(siblings[-1]) + 1, panel)
+            self.panel_layout.insertWidget(self.panel_layout.indexOf(siblings[-1]) + 1, panel, 1)
+        self._stream_panels[info.id] = panel
+        self._range_dirty = True
+
+    def _update_overflow_note(self) -> None:
+        hidden = self.unplotted_streams
+        self.overflow_note.setVisible(hidden > 0)
+        if hidden:
+            plotted = set(self._stream_panels)
+            names = sorted({s.label or s.key for s in self.streams if s.id not in plotted}, key=natural_key)
+            shown = ", ".join(html.escape(n) for n in names[:MAX_NAMES_SHOWN])
+            more = f" and {len(names) - MAX_NAMES_SHOWN:,} more" if len(names) > MAX_NAMES_SHOWN else ""
+            self.overflow_note.setText(
+                f"<b>{len(self.streams):,} streams</b> (topic · message key, per detector); the first "
+                f"{len(self._stream_panels):,} are plotted (at most {self.max_panels} panels). "
+                f"The other {hidden:,} are counted in the status bar and their anomalies are listed "
+                f"in the table. Not plotted: {shown}{more}.")
+
+    def _drop_stream_panels(self) -> None:
+        """Back to one panel per detector (a new run finds its own streams)."""
+        for panel in self.panels:
+            if panel not in self._first_panels:
+                self.panel_layout.removeWidget(panel)
+                panel.deleteLater()
+        self.panels = list(self._first_panels)
+        self._stream_panels = {}
 
     @property
     def graphs(self) -> list[GraphView]:
@@ -431,11 +689,12 @@ class MainWindow(QMainWindow):
         return self._worker
 
     def start(self, source=None) -> bool:
-        """Start a run of the loaded config; ``source`` replaces its file (benchmarks)."""
+        """Start a run of the loaded config from the chosen source (``mode``); ``source`` replaces
+        its file (benchmarks)."""
         if self.running or self.config is None:
             return False
         try:
-            setup = RunSetup(self.config, self.log_dir, mode="file", models_dir=self.models_dir)
+            setup = RunSetup(self.config, self.log_dir, mode=self.mode, models_dir=self.models_dir)
         except (ConfigError, SourceError, OSError, ValueError) as err:
             self.last_error = str(err)
             self.show_message(QMessageBox.Critical, "Cannot start", str(err))
@@ -471,7 +730,7 @@ class MainWindow(QMainWindow):
             self.pause()
 
     def pause(self) -> None:
-        if self._worker is not None and self.state in (READING, STARTING):
+        if self._worker is not None and self.state in (READING, STARTING, CONNECTING, DISCONNECTED):
             self._pause_requested = True
             self._worker.pause()
             self._set_state(PAUSING)
@@ -492,15 +751,24 @@ class MainWindow(QMainWindow):
         return self.speed_combo.currentData()
 
     def set_speed(self, key: str) -> None:
+        """The replay speed of file runs (a Kafka run's data comes as it comes)."""
         self.speed_combo.setCurrentIndex(self.speed_combo.findData(key))
         self.speed_actions[key].setChecked(True)
         if self._worker is not None:
             self._worker.set_speed(SPEEDS[key])
 
     def _reset_run_view(self) -> None:
+        self._drop_stream_panels()
         for panel in self.panels:
             panel.clear()
+        self.streams = []
+        self.unplotted_streams = 0
+        self._update_overflow_note()
+        self.tallies = [Tally() for _ in self._first_panels]
+        self._show_waiting()
         self.model.clear()
+        self.model.stream_labels.clear()
+        self.table.setColumnHidden(STREAM, True)
         self.samples = self.rejected = 0
         self.progress = (0.0, None)
         self.frames_received = 0
@@ -510,8 +778,19 @@ class MainWindow(QMainWindow):
     def _on_frame(self, frame: Frame) -> None:
         bar = self.table.verticalScrollBar()
         at_bottom = bar.value() >= bar.maximum()
+        for info in frame.new_streams:
+            self._add_stream(info)
         for chunk in frame.chunks:
-            self.panels[chunk.detector_index].queue(chunk)
+            if len(chunk) == 0:
+                continue
+            self.tallies[chunk.detector_index].add(chunk)
+            for stream_id, part in chunk.by_stream():
+                if stream_id is None:
+                    panel = self._first_panels[chunk.detector_index]
+                else:
+                    panel = self._stream_panels.get(stream_id)
+                if panel is not None:  # None: beyond max_panels, counted in the tally only
+                    panel.queue(part)
         added = self.model.append(frame.chunks)
         self.samples, self.rejected, self.progress = frame.samples, frame.rejected, frame.progress
         self.frames_received += 1
@@ -522,7 +801,7 @@ class MainWindow(QMainWindow):
         # The worker reports what it did; a later request by the operator wins over a report
         # that crossed it (pause, then resume before the pause was reported).
         crossed = self._pause_requested != (state == PAUSED)
-        if state in (READING, PAUSED) and (self.state == STOPPING or crossed):
+        if state in RUNNING_STATES and (self.state == STOPPING or crossed):
             return
         self._set_state(state)
 
@@ -551,7 +830,12 @@ class MainWindow(QMainWindow):
     def _set_state(self, state: str) -> None:
         self.state = state
         colour = STATE_COLORS.get(state, "#555555")
-        self.state_label.setText(f"Source: <b style='color:{colour}'>{state}</b>")
+        where = ""
+        if state in (CONNECTING, DISCONNECTED) and self.config is not None and self.config.kafka:
+            servers = ",".join(self.config.kafka.bootstrap_servers)
+            where = f" {'to' if state == CONNECTING else 'from'} {html.escape(servers)}"
+        self.state_label.setText(f"Source: <b style='color:{colour}'>{state}</b>{where}")
+        self.state_label.setToolTip(STATE_TIPS.get(state, ""))
         self.pause_action.setText("Resume" if state in (PAUSED, PAUSING) else "Pause")
         self.pause_action.setIcon(self.style().standardIcon(
             QStyle.SP_MediaPlay if state in (PAUSED, PAUSING) else QStyle.SP_MediaPause))
@@ -559,8 +843,14 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         running = self.running
-        can_run = self.config is not None and self.config.file_name is not None
+        can_run = self.mode in self.available_modes()
         self.start_action.setEnabled(can_run and not running)
+        choice = not running and len(self.available_modes()) > 1
+        self.mode_combo.setEnabled(choice)
+        self.mode_menu.setEnabled(choice)
+        self.speed_combo.setEnabled(not self.live)
+        self.speed_title.setEnabled(not self.live)
+        self.speed_menu.setEnabled(not self.live)
         self.pause_action.setEnabled(running and self.state not in (STOPPING, STARTING))
         self.stop_action.setEnabled(running and self.state != STOPPING)
         self.open_action.setEnabled(not running)
@@ -673,9 +963,10 @@ class MainWindow(QMainWindow):
         for panel in self.panels:
             panel.refresh()
         self._input_rate.add(self.samples)
-        parts = [f"<b>{p.label}</b> {p.samples:,} · "
-                 f"<span style='color:#8a5a00'>{p.counts[0]:,} warn</span> · "
-                 f"<span style='color:#b71c1c'>{p.counts[-1]:,} err</span>" for p in self.panels]
+        parts = [f"<b>{label}</b> {t.samples:,}{f' in {t.streams:,} streams' if t.streams > 1 else ''} · "
+                 f"<span style='color:#8a5a00'>{t.counts[0]:,} warn</span> · "
+                 f"<span style='color:#b71c1c'>{t.counts[-1]:,} err</span>"
+                 for label, t in zip(self.detector_labels, self.tallies)]
         self.counter_label.setText(" &nbsp;|&nbsp; ".join(parts))
         if self.running:
             self.rate_label.setText(f"Input: {self._input_rate.rate():,.0f} samples/s")
@@ -686,8 +977,11 @@ class MainWindow(QMainWindow):
         else:
             self.rate_label.setText("Input: –")
         done, total = self.progress
-        self.progress_label.setText(f"File: {100 * done / total:.0f} %" if total else "")
-        self.progress_label.setVisible(bool(total))
+        # -fk: the warm-up file's progress until it is read; the live part has no end to measure
+        shown = bool(total) and not (self.mode == "filekafka" and done >= total)
+        prefix = "Warm-up file" if self.mode == "filekafka" else "File"
+        self.progress_label.setText(f"{prefix}: {100 * done / total:.0f} %" if shown else "")
+        self.progress_label.setVisible(shown)
         self.fps_label.setText(f"{self._render_rate.rate():.0f} fps" if self.running else "")
         if self.model.capped:
             title = (f"<b>Anomalies</b> — showing the last {self.model.rowCount():,} of "
@@ -713,6 +1007,9 @@ class MainWindow(QMainWindow):
         name = self.config.name if self.config else "plots"
         for panel in self.panels:
             algorithm = panel.label.split(": ", 1)[-1]
+            stream = panel.stream.label if panel.stream is not None else ""
+            if stream:
+                algorithm += "_" + re.sub(r"[^A-Za-z0-9_.-]+", "_", stream.replace(" · ", "_"))
             for i, view in enumerate(panel.views):
                 kind = type(view).__name__.replace("View", "").lower()
                 suffix = f"_{i}" if sum(type(v) is type(view) for v in panel.views) > 1 else ""

@@ -1,4 +1,7 @@
-"""One panel per detector: the scrolling plot, and the histogram and status points if asked for.
+"""One panel per detector and stream: the scrolling plot, and the histogram and status points if
+asked for. A file run has one stream per detector; a Kafka run one per topic and message key, each
+with its own detector state, so each gets its own panel (``DetectorPanel.stream``, shown in its
+header).
 
 A ``DetectorPanel`` keeps the detector's recent samples in ring buffers (x = time, value, status,
 the detector's lines; and the anomaly markers), so memory stays flat on an endless stream. Frames
@@ -406,6 +409,7 @@ class DetectorPanel(QFrame):
         self.counts = {int(s): 0 for s in Status}
         self.monotonic = True  # timestamps never went back so far
         self.unrendered = False  # samples arrived while the panel was scrolled out of view
+        self.stream = None  # the StreamInfo shown here; None until the first samples
         self._last_time = -np.inf
         self._queue: list[DetectorChunk] = []
 
@@ -414,7 +418,9 @@ class DetectorPanel(QFrame):
         shown = format_params(params)
         if len(shown) > MAX_PARAMS_TEXT:
             shown = shown[:MAX_PARAMS_TEXT - 1] + "…"
-        self.title = QLabel(f"<b>{label}</b>&nbsp;&nbsp;<span style='color:#555'>{html.escape(shown)}</span>")
+        self._params_html = f"<span style='color:#555'>{html.escape(shown)}</span>"
+        self.title = QLabel()
+        self.set_stream_text("")
         self.title.setTextFormat(Qt.RichText)
         self.title.setToolTip(format_params(params))
         # Long parameters (a model's training settings) must not widen the window.
@@ -451,6 +457,19 @@ class DetectorPanel(QFrame):
     @property
     def graphs(self) -> list[GraphView]:
         return [v for v in self.views if isinstance(v, GraphView)]
+
+    def set_stream_text(self, text: str, waiting: bool = False) -> None:
+        """Name the panel's stream in its header (``waiting``: no samples yet, said in grey)."""
+        stream = ""
+        if text:
+            colour = "#777" if waiting else theme.STREAM_COLOR
+            stream = f"&nbsp;&nbsp;<b style='color:{colour}'>{html.escape(text)}</b>"
+        self.title.setText(f"<b>{self.label}</b>{stream}&nbsp;&nbsp;{self._params_html}")
+
+    def bind(self, stream) -> None:
+        """Show ``stream`` (a ``worker.StreamInfo``) here from now on."""
+        self.stream = stream
+        self.set_stream_text(stream.label)
 
     @property
     def anomalies(self) -> int:
@@ -500,6 +519,7 @@ class DetectorPanel(QFrame):
             view.refresh()
 
     def clear(self) -> None:
+        self.stream = None
         self._queue.clear()
         self.ring.clear()
         self.markers.clear()

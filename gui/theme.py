@@ -36,6 +36,7 @@ CENTRE_COLOR = "#2ca02c"   # EMA, Welford's mean: the detector's own estimate
 LIMIT_COLOR = "#6b4c9a"    # UL / LL
 OTHER_LINE_COLORS = ("#8c564b", "#17becf", "#e377c2", "#bcbd22")
 CURSOR_COLOR = "#444444"
+STREAM_COLOR = "#00695c"   # a Kafka stream's name (topic · key) in panel headers and the table
 BACKGROUND = "w"
 FOREGROUND = "#222222"
 
