@@ -13,6 +13,7 @@ GaussianScorer; every model-based detector at least HalfSpaceTrees.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 import tempfile
 import time
@@ -25,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from pipeline.detectors import DETECTORS, DetectorContext  # noqa: E402
 from pipeline.records import SampleBatch  # noqa: E402
-from tests.detector_examples import EXAMPLES  # noqa: E402
+from tests.detector_examples import EXAMPLES, OPTIONAL_PACKAGES  # noqa: E402
 
 MODEL_BASED = {"IsolationForest", "PCA", "Clustering", "RRCF", "TrendClassification", "GAN", "fb_Prophet"}
 
@@ -94,6 +95,9 @@ def main() -> None:
         for name in sorted(DETECTORS.names()):
             if name not in EXAMPLES:
                 print(f"{name:<22} (no example parameters)")
+                continue
+            if name in OPTIONAL_PACKAGES and importlib.util.find_spec(OPTIONAL_PACKAGES[name]) is None:
+                print(f"{name:<22} (optional package {OPTIONAL_PACKAGES[name]} not installed)")
                 continue
             seconds, trained = run_ours(name, x, context)
             model = name in MODEL_BASED
