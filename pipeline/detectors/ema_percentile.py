@@ -15,6 +15,31 @@ from pipeline.records import OK_TEXT, UNDEFINED_TEXT, DetectorOutput, SampleBatc
 OK_IDX, UNDEFINED_IDX, ABOVE_IDX, BELOW_IDX = 0, 1, 2, 3
 
 
+def growing_percentiles(x: np.ndarray, lengths: np.ndarray, percentiles) -> list[np.ndarray]:
+    """``np.percentile(x[:L], percentiles)`` for every L in ``lengths``, in one sort.
+
+    Each prefix is one row, padded with +inf and sorted; the order statistics are interpolated
+    with numpy's "linear" method exactly (same virtual index, same two-sided lerp).
+    """
+    width = int(lengths.max())
+    rows = np.full((len(lengths), width), np.inf)
+    columns = np.arange(width)
+    mask = columns[None, :] < lengths[:, None]
+    rows[mask] = np.broadcast_to(x[:width], rows.shape)[mask]
+    rows.sort(axis=1)
+    results = []
+    for q in percentiles:
+        virtual = (lengths - 1) * (q / 100)
+        below = np.floor(virtual).astype(np.int64)
+        above = np.minimum(below + 1, lengths - 1)
+        gamma = virtual - below
+        a = rows[np.arange(len(lengths)), below]
+        b = rows[np.arange(len(lengths)), above]
+        diff = b - a
+        results.append(np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma))
+    return results
+
+
 class EMA_Percentile(Detector):
     """Error when the EMA leaves the percentile band of the last ``window`` EMAs.
 
@@ -82,8 +107,10 @@ class EMA_Percentile(Detector):
         window, seen = self.window, self._seen
         low, high = np.full(count, np.nan), np.full(count, np.nan)
         partial = min(count, max(0, window - 1 - seen))  # windows still growing from the start
-        for i in range(max(0, self.start_on - 1 - seen), partial):
-            low[i], high[i] = np.percentile(full[:h + i + 1], self._quantiles)
+        first = max(0, self.start_on - 1 - seen)
+        if first < partial:
+            low[first:partial], high[first:partial] = growing_percentiles(
+                full[:h + partial], np.arange(h + first + 1, h + partial + 1), self._quantiles)
         if partial < count:
             low[partial:], high[partial:] = trailing_percentiles(full[h + partial - window + 1:], window,
                                                                  self._quantiles)
@@ -99,12 +126,16 @@ class EMA_Percentile(Detector):
         self._history = full[len(full) - min(len(full), self.window - 1):].copy()
         self._seen += count
 
-        defined = ~np.isnan(low)
-        status = np.full(count, UNDEFINED_IDX, dtype=np.int16)
-        status[defined] = np.where(ema[defined] > high[defined], ABOVE_IDX,
-                                   np.where(ema[defined] < low[defined], BELOW_IDX, OK_IDX))
-        score = np.zeros(count)
-        score[defined] = self._band.score(self._band.normalised(ema[defined], high[defined], low[defined]))
+        # whole-array arithmetic (NaN limits compare False) and then the undefined samples, rather
+        # than gathering the defined ones: after warm-up every sample is defined
+        undefined = np.isnan(low)
+        status = np.full(count, OK_IDX, dtype=np.int16)
+        status[ema > high] = ABOVE_IDX
+        status[ema < low] = BELOW_IDX
+        status[undefined] = UNDEFINED_IDX
+        with np.errstate(invalid="ignore"):
+            score = self._band.score(self._band.normalised(ema, high, low))
+        score[undefined] = 0.0
         return DetectorOutput(status, score, {"EMA": ema, "UL": high, "LL": low})
 
 
