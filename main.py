@@ -5,7 +5,7 @@ Usage (see ``python main.py -h``):
   python main.py                    open the window (no run loaded)
   python main.py -c CONFIG -f       headless run over the config's file_name
   python main.py -c CONFIG          headless run over the config's Kafka topics
-  python main.py --gui -c CONFIG    open the window with CONFIG loaded
+  python main.py --gui -c CONFIG    the window watching CONFIG's Kafka topics (-f: its file)
 """
 from __future__ import annotations
 
@@ -48,7 +48,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     source.add_argument("-fk", "--filekafka", action="store_true",
                         help="read the config's file first (warm-up), then its Kafka topics")
     parser.add_argument("--gui", action="store_true",
-                        help="open the window with CONFIG loaded (and started)")
+                        help="open the window with CONFIG loaded and started: its Kafka topics, or with "
+                             "-f its file, or with -fk both")
     parser.add_argument("--screenshot", type=Path, metavar="FILE",
                         help="with --gui -f: run the file to its end, save a PNG of the window, exit")
     parser.add_argument("--speed", default="max", choices=["max", "1", "10", "100"],

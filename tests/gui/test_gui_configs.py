@@ -1,4 +1,5 @@
-"""Opening configs: the file dialog, recent configs, invalid configs, the notice that Kafka runs are headless."""
+"""Opening configs: the file dialog, recent configs, invalid configs, a Kafka run asked of a config
+without topics."""
 from __future__ import annotations
 
 import json
@@ -67,7 +68,7 @@ def test_config_with_invalid_json_is_reported_not_raised(make_window, tmp_path):
     assert window.config is None
 
 
-def test_without_file_mode_the_window_says_kafka_runs_are_headless_and_waits(qtbot, tmp_path, settings):
+def test_kafka_mode_on_a_config_without_topics_explains_and_offers_the_file(qtbot, tmp_path, settings):
     window, code = open_window("default.json", file_mode=False, log_dir=tmp_path / "log")
     qtbot.addWidget(window)
     assert code is None
