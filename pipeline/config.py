@@ -153,7 +153,7 @@ def parameter_model(cls: type):
             default = ... if param.default is inspect.Parameter.empty else param.default
             fields[name] = (hints.get(name, Any), default)
         _models[cls] = create_model(f"{cls.__name__}Parameters",
-                                    __config__=ConfigDict(extra="forbid", strict=True), **fields)
+                                    __config__=ConfigDict(extra="forbid", strict=True, allow_inf_nan=False), **fields)
     return _models[cls]
 
 

@@ -111,8 +111,13 @@ class DetectorRun:
                 lines[name][defined] = line
             suggested = None
             if out.suggested_value is not None:
-                suggested = np.full((n, out.suggested_value.shape[1]), np.nan)
-                suggested[defined] = out.suggested_value
+                # the detector suggests a constructed vector; the record's value is the raw one
+                suggested = np.full(samples.values.shape, np.nan)
+                cols = list(self.features.use_cols) if self.features.use_cols is not None \
+                    else list(range(samples.values.shape[1]))
+                for raw_col in range(samples.values.shape[1]):
+                    if raw_col in cols:
+                        suggested[defined, raw_col] = out.suggested_value[:, cols.index(raw_col)]
         if state.normalizer is not None:
             normalized = state.normalizer.suggest(samples.values, self.status_codes[status_idx] == Status.ERROR)
             suggested = normalized if suggested is None else np.where(np.isnan(suggested), normalized, suggested)

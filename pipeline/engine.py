@@ -109,24 +109,31 @@ class Engine:
 
     # -- the loop ------------------------------------------------------------------------------
     def run(self) -> RunStats:
-        """Process until the source is finished or stop() is called; always flushes and commits
-        what was processed, even when an exception ends the run."""
+        """Process until the source is finished or stop() is called; flushes and commits what was
+        processed. When an exception ends the run, outputs are flushed but nothing is committed."""
         last_flush = time.monotonic()
+        completed = False
         try:
             while not self._stop.is_set():
+                if time.monotonic() - last_flush >= self.flush_interval_s:
+                    self.flush_and_commit()
+                    last_flush = time.monotonic()
                 if self._paused.is_set():
                     self._stop.wait(self.poll_timeout_s)
                     continue
                 if self.source.finished:
                     break
                 self.step()
-                if time.monotonic() - last_flush >= self.flush_interval_s:
-                    self.flush_and_commit()
-                    last_flush = time.monotonic()
             self.stats.stopped_early = self._stop.is_set() and not self.source.finished
+            completed = True
         finally:
             self.stats.ended = time.monotonic()
-            self.flush_and_commit()
+            if completed:
+                self.flush_and_commit()
+            else:
+                # keep every result written so far, but commit nothing: the batch that failed
+                # was polled and not processed, so a later run must read it again
+                self.flush_outputs()
         return self.stats
 
     def step(self) -> int:

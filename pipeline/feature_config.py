@@ -22,14 +22,14 @@ Count = Annotated[StrictInt, Field(ge=1)]
 
 
 class FeatureKeys(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     averages: list[list[Count]] = []
     periodic_averages: list[list[tuple[Count, list[Count]]]] = []
     shifts: list[list[Count]] = []
     time_features: list[Literal[TIME_FEATURES]] = []  # type: ignore[valid-type]
     time_average_shifts: Optional[tuple[Annotated[StrictInt, Field(ge=0)],
-                                        Annotated[StrictInt | StrictFloat, Field(ge=0)]]] = None
+                                        Annotated[StrictFloat, Field(ge=0)]]] = None
     max_memory: Annotated[StrictInt, Field(ge=0)] = 0
     use_cols: Optional[list[Annotated[StrictInt, Field(ge=0)]]] = None
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -172,13 +173,24 @@ class StopOnSignals:
 
     def _handle(self, signum, frame):
         if self.received is not None and signum == signal.SIGINT:
-            raise KeyboardInterrupt
+            # the user insists: end now, without the flush that may be what is slow
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGINT)
         self.received = signum
         self.engine.stop()
 
     def __exit__(self, *exc):
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
+
+
+def describe_error(err: Exception) -> str:
+    """One line for the user; errors we expect explain themselves, others also get a traceback
+    in the log (they are bugs)."""
+    if isinstance(err, (SourceError, OSError, ValueError)):
+        return str(err)
+    log.error("unexpected error", exc_info=err)
+    return f"{type(err).__name__}: {err}"
 
 
 def run_headless(config: RunConfig, log_dir: Path = DEFAULT_LOG_DIR, batch_size: int = 65536,
@@ -190,9 +202,12 @@ def run_headless(config: RunConfig, log_dir: Path = DEFAULT_LOG_DIR, batch_size:
     setup = RunSetup(config, log_dir, mode, models_dir)
     try:
         setup.open()
-    except (SourceError, OSError, ValueError) as err:
-        setup.close()
-        print(f"error: {err}", file=sys.stderr)
+    except Exception as err:  # anything that keeps the run from starting ends it with one line
+        try:
+            setup.close()
+        except Exception as close_err:
+            log.error("while closing: %s", close_err)
+        print(f"error: {describe_error(err)}", file=sys.stderr)
         return EXIT_ERROR
     engine = setup.engine(batch_size=batch_size)
     bar = ProgressLine(setup.source, enabled=progress)
@@ -201,14 +216,14 @@ def run_headless(config: RunConfig, log_dir: Path = DEFAULT_LOG_DIR, batch_size:
     try:
         with signals:
             engine.run()
-    except (SourceError, OSError, ValueError) as err:
-        error = str(err)
+    except Exception as err:  # the engine flushed what it wrote; report, do not crash
+        error = describe_error(err)
     finally:
         bar.close()
         try:
             setup.close()
-        except OSError as err:
-            error = error or f"closing outputs: {err}"
+        except Exception as err:
+            error = error or f"closing outputs: {describe_error(err)}"
     if error:
         outcome, code = "failed", EXIT_ERROR
     elif signals.received is not None:

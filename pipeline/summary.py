@@ -33,8 +33,6 @@ def summary_text(summary: dict) -> str:
         f"Run {summary['outcome']}: {summary['samples']:,} samples in {summary['wall_s']:.2f} s "
         f"({summary['samples_per_s']:,.0f} samples/s), {summary['rejected']:,} rejected input records",
     ]
-    if summary["error"]:
-        lines.append(f"  error: {summary['error']}")
     rows = [("detector", "OK", "warning", "error", "undefined", "filtered")]
     rows += [(d["detector"], *(f"{d[k]:,}" for k in ("ok", "warning", "error", "undefined", "filtered")))
              for d in summary["detectors"]]

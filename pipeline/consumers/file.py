@@ -49,6 +49,7 @@ class FileConsumer(Source):
         self._chunks = None
         self._pending: SampleBatch | None = None
         self._total = None
+        self._error: SourceError | None = None
         self.finished = False
 
     def open(self) -> None:
@@ -58,6 +59,9 @@ class FileConsumer(Source):
         self._chunks = self.reader.chunks()
 
     def poll(self, max_items: int, timeout_s: float = 0.1) -> Poll:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
         parts: list[SampleBatch] = []
         rejected: list[RejectedRecord] = []
         have = 0
@@ -67,6 +71,11 @@ class FileConsumer(Source):
                     self._pending, bad = next(self._chunks)
                 except StopIteration:
                     self.finished = True
+                    break
+                except SourceError as err:
+                    if not parts and not rejected:
+                        raise
+                    self._error = err  # hand out what came before the break first
                     break
                 rejected.extend(bad)
                 continue

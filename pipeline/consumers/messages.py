@@ -72,8 +72,11 @@ def _fast_arrays(messages: Sequence[Any], width: int):
         stamps = [m["timestamp"] for m in messages]
     except (TypeError, KeyError, IndexError):
         return None
-    values = np.array(vectors) if vectors else np.empty((0, width))
-    ts = np.array(stamps)
+    try:
+        values = np.array(vectors) if vectors else np.empty((0, width))
+        ts = np.array(stamps)
+    except ValueError:  # ragged vectors or nested timestamps: find them message by message
+        return None
     if (values.ndim != 2 or values.shape[1] != width or values.dtype.kind not in "bif"
             or ts.ndim != 1 or ts.dtype.kind not in "if"):
         return None

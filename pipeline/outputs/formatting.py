@@ -7,6 +7,7 @@ as a JSON list like the original (``[0.1]``).
 from __future__ import annotations
 
 import json
+import math
 from typing import Iterator
 
 import numpy as np
@@ -18,7 +19,7 @@ FIELDS = ("timestamp", "status", "status_code", "value", "suggested_value", "alg
 
 def float_text(x: float) -> str:
     """Shortest round-trip text of a float, JSON-safe (NaN/inf as null)."""
-    return repr(x) if np.isfinite(x) else "null"
+    return repr(x) if math.isfinite(x) else "null"
 
 
 def vector_texts(values: np.ndarray) -> list[str]:

@@ -106,6 +106,16 @@ def test_wrong_type_names_path_value_and_expectation():
         'anomaly_detection_conf[0].UL: expected a number, got "4a"'
 
 
+def test_nan_and_infinity_in_a_config_are_refused_at_their_key(tmp_path):
+    path = tmp_path / "nan.json"
+    path.write_text('{"anomaly_detection_alg": ["BorderCheck()"], "anomaly_detection_conf": '
+                    '[{"input_vector_size": 1, "UL": NaN, "LL": -Infinity}]}')
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert err.value.problems == ["anomaly_detection_conf[0].UL: expected a finite number, got NaN",
+                                  "anomaly_detection_conf[0].LL: expected a finite number, got -Infinity"]
+
+
 def test_wrong_element_type_inside_a_list():
     assert one({"anomaly_detection_alg": ["BorderCheck()"],
                 "anomaly_detection_conf": [BC | {"warning_stages": [0.7, "x"]}]}) == \

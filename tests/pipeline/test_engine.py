@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import numpy as np
+import pytest
 
 from pipeline.consumers.base import Poll, Source
 from pipeline.dead_letter import DeadLetterFile
@@ -137,3 +138,28 @@ def test_detector_state_is_kept_per_stream_key_and_topics_route_to_their_detecto
     assert [b.status_code.tolist() for b in out_t.batches] == [[2, 2, 2, -1], [2, 2, 2, 1]]
     assert set(runs[0].states) == {("t", "a"), ("t", "b")}
     assert [b.samples.stream for b in out_u.batches] == ["u"]
+
+
+class FailingDetector(BorderCheck):
+    """Fails on its second batch, like a detector bug would."""
+
+    def __init__(self, UL=1.0, LL=0.0):
+        super().__init__(UL=UL, LL=LL)
+        self.calls = 0
+
+    def update(self, samples):
+        self.calls += 1
+        if self.calls == 2:
+            raise RuntimeError("detector bug")
+        return super().update(samples)
+
+
+def test_a_failing_batch_is_not_committed_but_earlier_results_are_flushed(tmp_path):
+    journal = []
+    out = JournalOutput(journal)
+    engine = Engine(ListSource(np.zeros(300), journal), [DetectorRun(0, FailingDetector(), outputs=[out])],
+                    DeadLetterFile(tmp_path / "dl.jsonl"), batch_size=100, flush_interval_s=3600)
+    with pytest.raises(RuntimeError, match="detector bug"):
+        engine.run()
+    assert out.flushed == 100
+    assert not [e for e in journal if e[0] == "commit"]

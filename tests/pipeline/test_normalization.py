@@ -47,3 +47,16 @@ def test_any_detector_gets_a_suggested_value_on_errors():
     assert result.status_code.tolist() == [1, 1, -1, 1]
     assert np.isnan(result.suggested_value[[0, 1, 3]]).all()
     assert result.suggested_value[2].tolist() == [5.0]
+
+
+def test_a_suggestion_of_a_detector_with_features_has_the_width_of_the_raw_value():
+    from pipeline.detectors.hampel import Hampel
+    from pipeline.features import FeatureSpec
+    from pipeline.records import SampleBatch
+    x = np.r_[np.zeros(30), 9.0, np.zeros(30)]
+    values = np.column_stack([x, x + 1])
+    samples = SampleBatch(np.arange(61.0), np.arange(61.0), values, np.arange(61))
+    run = DetectorRun(0, Hampel(W=3, K=1.4826, n_sigmas=3.0), normalizer=LastNAverage(N=2),
+                      features=FeatureSpec(2, shifts=((1,), ())))
+    result = run.process(samples)
+    assert result.suggested_value.shape == (61, 2)

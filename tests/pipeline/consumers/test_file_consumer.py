@@ -172,6 +172,7 @@ def test_truncated_json_document_keeps_what_came_before_and_says_where(tmp_path)
     path = tmp_path / "cut.json"
     path.write_text('{"data": [{"timestamp": 1, "ftr_vector": [1]}, {"timestamp": 2, "ftr_vec')
     with FileConsumer(path, 1) as source:
+        assert source.poll(10).samples.values.tolist() == [[1.0]]
         with pytest.raises(JsonSyntaxError, match=r"invalid JSON after data\[0\]"):
             source.poll(10)
 
@@ -179,3 +180,14 @@ def test_truncated_json_document_keeps_what_came_before_and_says_where(tmp_path)
 def test_unknown_extension_is_refused(tmp_path):
     with pytest.raises(SourceError, match="unknown file type '.xlsx'"):
         FileConsumer(tmp_path / "data.xlsx", 1)
+
+
+def test_one_vector_of_another_length_among_good_ones_is_rejected_not_fatal(tmp_path):
+    path = tmp_path / "ragged.jsonl"
+    lines = [json.dumps({"timestamp": i, "ftr_vector": [float(i)]}) for i in range(100)]
+    lines[50] = json.dumps({"timestamp": 50, "ftr_vector": [1.0, 2.0]})
+    path.write_text("\n".join(lines) + "\n")
+    got = read_all(path, batch=1000)
+    assert len(got["values"]) == 99
+    assert [(r.position, r.reason) for r in got["rejected"]] == [
+        (51, "ftr_vector has 2 values, expected 1 (input_vector_size)")]
