@@ -171,6 +171,8 @@ class FeatureBuilder:
         memory = self.spec.memory_size
         out = np.full((len(rows), num * d), np.nan)
         produced = np.zeros(len(rows), dtype=bool)
+        batch_times = times[rows]
+        ordered = bool(np.all(np.diff(batch_times) >= 0))  # jumping ahead needs sorted times
         j = 0
         while j < len(rows):
             if not defined[j]:
@@ -179,7 +181,8 @@ class FeatureBuilder:
             now = times[rows[j]]
             if now - self._last_production < period:
                 # jump to the first later sample at least `period` after the last production
-                j = max(j + 1, int(np.searchsorted(times[rows], self._last_production + period)))
+                j = max(j + 1, int(np.searchsorted(batch_times, self._last_production + period))) if ordered \
+                    else j + 1
                 continue
             start = max(0, rows[j] - memory + 1)
             means = self._buckets(values[start:rows[j] + 1], times[start:rows[j] + 1], now, num, period)

@@ -69,3 +69,16 @@ def test_warm_up_samples_are_undefined_results_of_the_detector():
     result = run.process(SampleBatch(x, x, x[:, None], np.arange(6)))
     assert result.status_code.tolist() == [2, 2, 2, 1, 1, 1]
     assert run.status_counts[2] == 3
+
+
+def test_time_averages_do_not_depend_on_batch_cuts_even_with_a_late_sample():
+    ts = np.arange(0, 3000, 10.0)
+    ts[100] = ts[99] - 5  # one sample arrives out of order
+    x = np.sin(np.arange(len(ts)) / 7)
+    samples = SampleBatch(ts, ts, x[:, None], np.arange(len(ts)))
+    spec = FeatureSpec(1, time_average_shifts=(2, 60), max_memory=20)
+    whole = FeatureBuilder(spec).transform(samples)[1]
+    builder, parts = FeatureBuilder(spec), []
+    for start in range(0, len(ts), 7):
+        parts.append(builder.transform(samples.take(slice(start, start + 7)))[1])
+    assert np.array_equal(np.concatenate(parts), whole)
