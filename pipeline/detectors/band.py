@@ -12,9 +12,23 @@ far outside; it ranks every sample without saturating.
 """
 from __future__ import annotations
 
-import numpy as np
+from typing import Annotated
 
+import numpy as np
+from pydantic import Field
+
+from pipeline.detectors.base import ParameterError
 from pipeline.records import OK_TEXT, UNDEFINED_TEXT, Status
+
+#: The ``warning_stages`` parameter of band detectors (default: no warnings).
+WarningStages = Annotated[list[float], Field(description="warning stages in band units (1 = on a limit)")]
+
+
+def check_limits(UL: float, LL: float) -> None:
+    """Refuse a band whose lower limit is not below its upper limit (a config error on ``LL``)."""
+    if not LL < UL:
+        raise ParameterError("LL", LL, f"a number below UL ({UL})")
+
 
 OK_IDX = 0
 UNDEFINED_IDX = 1
@@ -45,6 +59,11 @@ class Band:
             codes += [Status.WARNING, Status.WARNING]
         self.status_texts: tuple[str, ...] = tuple(texts)
         self.status_codes = np.array(codes, dtype=np.int8)
+
+    @property
+    def vocabulary(self) -> tuple[tuple[str, ...], np.ndarray]:
+        """``(status_texts, status_codes)``, what a detector using this band exposes."""
+        return self.status_texts, self.status_codes
 
     def normalised(self, q: np.ndarray, upper, lower) -> np.ndarray:
         """Position of ``q`` in the band (LL -> -1, UL -> +1); limits may be arrays.

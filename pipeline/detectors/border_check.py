@@ -6,8 +6,8 @@ from typing import Annotated
 import numpy as np
 from pydantic import Field
 
-from pipeline.detectors.band import Band
-from pipeline.detectors.base import Detector, ParameterError
+from pipeline.detectors.band import Band, WarningStages, check_limits
+from pipeline.detectors.base import Detector
 from pipeline.records import DetectorOutput, SampleBatch
 
 
@@ -45,17 +45,14 @@ class BorderCheck(Detector):
         self,
         UL: Annotated[float, Field(description="upper limit, in measurement units")],
         LL: Annotated[float, Field(description="lower limit, in measurement units")],
-        warning_stages: Annotated[list[float], Field(
-            description="warning stages in band units (1 = on a limit)")] = [],  # noqa: B006
+        warning_stages: WarningStages = [],  # noqa: B006
     ):
-        if not LL < UL:
-            raise ParameterError("LL", LL, f"a number below UL ({UL})")
+        check_limits(UL, LL)
         self.UL = UL
         self.LL = LL
         self.warning_stages = list(warning_stages)
         self._band = Band(warning_stages, noun="measurement")
-        self.status_texts = self._band.status_texts
-        self.status_codes = self._band.status_codes
+        self.status_texts, self.status_codes = self._band.vocabulary
 
     def update(self, samples: SampleBatch) -> DetectorOutput:
         n = self._band.normalised(samples.values[:, 0], self.UL, self.LL)

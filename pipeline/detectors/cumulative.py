@@ -7,7 +7,7 @@ import numpy as np
 from pydantic import Field
 from scipy.signal import lfilter
 
-from pipeline.detectors.band import Band
+from pipeline.detectors.band import Band, WarningStages
 from pipeline.detectors.base import Detector
 from pipeline.records import DetectorOutput, SampleBatch
 
@@ -56,15 +56,13 @@ class Cumulative(Detector):
         self,
         decay: Annotated[float, Field(ge=0, le=1, description="fraction of the sum forgotten per sample")],
         averaging: Annotated[int, Field(ge=1, description="length of the running mean, in samples")],
-        warning_stages: Annotated[list[float], Field(
-            description="warning stages in band units (1 = on a limit)")] = [],  # noqa: B006
+        warning_stages: WarningStages = [],  # noqa: B006
     ):
         self.decay = decay
         self.averaging = averaging
         self.warning_stages = list(warning_stages)
         self._band = Band(warning_stages, noun="measurement")
-        self.status_texts = self._band.status_texts
-        self.status_codes = self._band.status_codes
+        self.status_texts, self.status_codes = self._band.vocabulary
         self._seen = 0
         self._history = np.empty(0)  # the last averaging - 1 values
         self._mean = 0.0

@@ -7,8 +7,8 @@ import numpy as np
 from pydantic import Field
 from scipy.signal import lfilter
 
-from pipeline.detectors.band import Band
-from pipeline.detectors.base import Detector, ParameterError
+from pipeline.detectors.band import Band, WarningStages, check_limits
+from pipeline.detectors.base import Detector
 from pipeline.records import DetectorOutput, SampleBatch
 
 
@@ -48,19 +48,16 @@ class EMA(Detector):
         UL: Annotated[float, Field(description="upper limit of the EMA, in measurement units")],
         LL: Annotated[float, Field(description="lower limit of the EMA, in measurement units")],
         N: Annotated[int, Field(ge=1, description="span of the average, in samples")],
-        warning_stages: Annotated[list[float], Field(
-            description="warning stages in band units (1 = on a limit)")] = [],  # noqa: B006
+        warning_stages: WarningStages = [],  # noqa: B006
     ):
-        if not LL < UL:
-            raise ParameterError("LL", LL, f"a number below UL ({UL})")
+        check_limits(UL, LL)
         self.UL = UL
         self.LL = LL
         self.N = N
         self.warning_stages = list(warning_stages)
         self._alpha = 2 / (N + 1)
         self._band = Band(warning_stages, noun="EMA")
-        self.status_texts = self._band.status_texts
-        self.status_codes = self._band.status_codes
+        self.status_texts, self.status_codes = self._band.vocabulary
         self._last: float | None = None
 
     def _filter(self, x: np.ndarray) -> np.ndarray:

@@ -8,8 +8,8 @@ import numpy as np
 from pydantic import Field
 from scipy.signal import butter, lfilter, lfilter_zi
 
-from pipeline.detectors.band import ERROR_ABOVE_IDX, ERROR_BELOW_IDX, FIRST_WARNING_IDX, Band
-from pipeline.detectors.base import Detector, ParameterError
+from pipeline.detectors.band import Band, ERROR_ABOVE_IDX, ERROR_BELOW_IDX, FIRST_WARNING_IDX, WarningStages, check_limits
+from pipeline.detectors.base import Detector
 from pipeline.records import OK_TEXT, UNDEFINED_TEXT, DetectorOutput, SampleBatch, Status
 
 
@@ -72,11 +72,9 @@ class Filtering(Detector):
             "upper limit of the filtered signal (mode 0); mode 1 uses UL - LL as one band unit"))],
         LL: Annotated[float, Field(description=(
             "lower limit of the filtered signal (mode 0); mode 1 uses UL - LL as one band unit"))],
-        warning_stages: Annotated[list[float], Field(
-            description="warning stages in band units (1 = on a limit)")] = [],  # noqa: B006
+        warning_stages: WarningStages = [],  # noqa: B006
     ):
-        if not LL < UL:
-            raise ParameterError("LL", LL, f"a number below UL ({UL})")
+        check_limits(UL, LL)
         self.mode = mode
         self.filter_order = filter_order
         self.cutoff_frequency = cutoff_frequency
@@ -88,8 +86,7 @@ class Filtering(Detector):
         self._z: np.ndarray | None = None
         if mode == 0:
             self._band = Band(warning_stages, noun="Filtered signal")
-            self.status_texts = self._band.status_texts
-            self.status_codes = self._band.status_codes
+            self.status_texts, self.status_codes = self._band.vocabulary
             return
         self._band = Band(warning_stages, noun="deviation")
         # Mode 1 has one error text and one warning text per stage, whatever the sign; the band's

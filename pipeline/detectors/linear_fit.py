@@ -6,8 +6,8 @@ from typing import Annotated
 import numpy as np
 from pydantic import Field
 
-from pipeline.detectors.band import UNDEFINED_IDX, Band
-from pipeline.detectors.base import Detector, ParameterError
+from pipeline.detectors.band import Band, UNDEFINED_IDX, WarningStages, check_limits
+from pipeline.detectors.base import Detector
 from pipeline.records import DetectorOutput, SampleBatch
 
 
@@ -63,19 +63,16 @@ class LinearFit(Detector):
         N: Annotated[int, Field(ge=2, description="window length, in samples")],
         confidence_norm: Annotated[float, Field(ge=0, description=(
             "largest mean squared residual of a trusted fit, in squared measurement units"))],
-        warning_stages: Annotated[list[float], Field(
-            description="warning stages in band units (1 = on a limit)")] = [],  # noqa: B006
+        warning_stages: WarningStages = [],  # noqa: B006
     ):
-        if not LL < UL:
-            raise ParameterError("LL", LL, f"a number below UL ({UL})")
+        check_limits(UL, LL)
         self.UL = UL
         self.LL = LL
         self.N = N
         self.confidence_norm = confidence_norm
         self.warning_stages = list(warning_stages)
         self._band = Band(warning_stages, noun="slope")
-        self.status_texts = self._band.status_texts
-        self.status_codes = self._band.status_codes
+        self.status_texts, self.status_codes = self._band.vocabulary
         self._centre = (N - 1) / 2
         # slope = sum_k weight_k w_k, the least-squares slope through positions 0 .. N-1
         self._weights = [(k - self._centre) / (N * (N * N - 1) / 12) for k in range(N)]

@@ -7,8 +7,8 @@ import numpy as np
 from pydantic import Field
 from scipy.signal import lfilter
 
-from pipeline.detectors.band import ERROR_ABOVE_IDX, ERROR_BELOW_IDX, FIRST_WARNING_IDX, OK_IDX, Band
-from pipeline.detectors.base import Detector, ParameterError
+from pipeline.detectors.band import Band, ERROR_ABOVE_IDX, ERROR_BELOW_IDX, FIRST_WARNING_IDX, OK_IDX, check_limits
+from pipeline.detectors.base import Detector
 from pipeline.records import DetectorOutput, SampleBatch
 
 
@@ -80,16 +80,14 @@ class MACD(Detector):
         warning_stages: Annotated[list[float], Field(description=(
             "warning stages in band units, walked in this order; a warning needs all of them"))] = [],  # noqa: B006
     ):
-        if not LL < UL:
-            raise ParameterError("LL", LL, f"a number below UL ({UL})")
+        check_limits(UL, LL)
         self.period1 = period1
         self.period2 = period2
         self.UL = UL
         self.LL = LL
         self.warning_stages = list(warning_stages)
         self._band = Band(warning_stages, noun="MACD")  # texts depend on the number of stages only
-        self.status_texts = self._band.status_texts
-        self.status_codes = self._band.status_codes
+        self.status_texts, self.status_codes = self._band.vocabulary
         self._fast = _EMAFilter(period1)
         self._slow = _EMAFilter(period2)
 

@@ -8,7 +8,7 @@ import numpy as np
 from pydantic import Field
 from scipy.ndimage import rank_filter
 
-from pipeline.detectors.band import UNDEFINED_IDX, Band
+from pipeline.detectors.band import Band, UNDEFINED_IDX, WarningStages
 from pipeline.detectors.base import Detector, ParameterError
 from pipeline.records import DetectorOutput, SampleBatch
 
@@ -91,8 +91,7 @@ class Percentile(Detector):
         percentile_range: Annotated[list[float], Field(description=(
             "[low, high] percentiles of the history that bound the band, in percent"))] = [5, 95],  # noqa: B006
         buff_size: Annotated[int, Field(ge=2, description="history length, in samples")] = 100,
-        warning_stages: Annotated[list[float], Field(
-            description="warning stages in band units (1 = on a limit)")] = [],  # noqa: B006
+        warning_stages: WarningStages = [],  # noqa: B006
     ):
         if not (len(percentile_range) == 2 and 0 <= percentile_range[0] < percentile_range[1] <= 100):
             raise ParameterError("percentile_range", percentile_range,
@@ -101,8 +100,7 @@ class Percentile(Detector):
         self.buff_size = buff_size
         self.warning_stages = list(warning_stages)
         self._band = Band(warning_stages, noun="measurement")
-        self.status_texts = self._band.status_texts
-        self.status_codes = self._band.status_codes
+        self.status_texts, self.status_codes = self._band.vocabulary
         self._seen = 0
         self._history = np.empty(0)
 

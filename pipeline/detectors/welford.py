@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import numpy as np
 from pydantic import Field
 
-from pipeline.detectors.band import UNDEFINED_IDX, Band
+from pipeline.detectors.band import Band, UNDEFINED_IDX, WarningStages
 from pipeline.detectors.base import Detector
 from pipeline.records import DetectorOutput, SampleBatch
 
@@ -63,15 +63,13 @@ class Welford(Detector):
         X: Annotated[float, Field(gt=0, description="band half-width, in standard deviations")],
         N: Annotated[Optional[int], Field(ge=2, description=(
             "window length in samples; omit for the cumulative mode"))] = None,
-        warning_stages: Annotated[list[float], Field(
-            description="warning stages in band units (1 = on a limit)")] = [],  # noqa: B006
+        warning_stages: WarningStages = [],  # noqa: B006
     ):
         self.X = X
         self.N = N
         self.warning_stages = list(warning_stages)
         self._band = Band(warning_stages, noun="measurement")
-        self.status_texts = self._band.status_texts
-        self.status_codes = self._band.status_codes
+        self.status_texts, self.status_codes = self._band.vocabulary
         self._seen = 0
         self._history = np.empty(0)  # windowed: the last N + 1 values
         self._shift = 0.0
