@@ -5,13 +5,13 @@ import json
 from typing import Any
 
 
-def show(value: Any) -> str:
-    """A config value as the user wrote it (JSON)."""
+def show(value: Any, limit: int = 80) -> str:
+    """A value as JSON text (as the user wrote it), cut to ``limit`` characters."""
     try:
         text = json.dumps(value)
     except (TypeError, ValueError):
         text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def as_list(value: Any) -> list:

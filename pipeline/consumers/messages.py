@@ -15,6 +15,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from pipeline.config_values import show as show_value
 from pipeline.consumers.timestamps import parse_timestamp_texts, seconds_from_numbers
 from pipeline.records import RejectedRecord, SampleBatch
 
@@ -31,12 +32,8 @@ def raw_text(message: Any) -> str:
 
 
 def show(value: Any) -> str:
-    """A value as JSON text, shortened, for a rejection reason."""
-    try:
-        text = json.dumps(value)
-    except (TypeError, ValueError):
-        text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    """A message value, short enough for a rejection reason."""
+    return show_value(value, limit=40)
 
 
 def message_problem(message: Any, width: int) -> str | None:
