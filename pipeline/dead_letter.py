@@ -13,6 +13,11 @@ from typing import Sequence
 from pipeline.records import RejectedRecord
 
 
+def dead_letter_path(log_dir: Path, run_name: str) -> Path:
+    """Where a run's dead letters go when they go to a file."""
+    return Path(log_dir) / f"{run_name}.dead_letter.jsonl"
+
+
 class DeadLetterSink:
     """Where rejected records go. The base class only keeps count (for tests and embedding)."""
 

@@ -17,7 +17,7 @@ from typing import Sequence
 from pipeline.config import ConfigError, RunConfig, resolve_data_path
 from pipeline.consumers import FileConsumer, SourceError
 from pipeline.consumers.file import concat_batches
-from pipeline.dead_letter import DeadLetterFile
+from pipeline.dead_letter import DeadLetterFile, dead_letter_path
 from pipeline.detectors import DETECTORS, DetectorContext
 from pipeline.engine import DetectorRun, Engine, Listener
 from pipeline.features import FeatureBuilder, FeatureSpec
@@ -87,7 +87,7 @@ class RunSetup:
                               "but the config has none")
         if mode == "file":
             self.source = FileConsumer(config.file_name, stream_width(config))
-            self.dead_letter = DeadLetterFile(self.context.log_dir / f"{config.name}.dead_letter.jsonl")
+            self.dead_letter = DeadLetterFile(dead_letter_path(self.context.log_dir, config.name))
         else:
             if config.kafka is None:
                 raise ConfigError("topics: required to read Kafka (run without -f), but the config has none")

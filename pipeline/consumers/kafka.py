@@ -35,7 +35,6 @@ import threading
 import time
 from dataclasses import dataclass
 from operator import attrgetter
-from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import orjson
@@ -436,7 +435,7 @@ def topic_widths(config, topics: Sequence[str]) -> dict[str, int]:
 def build_kafka_source(config, context, mode: str):
     """The source and dead-letter sink of a ``kafka`` or ``filekafka`` run (see ``RunSetup``)."""
     from pipeline.config import ConfigError
-    from pipeline.dead_letter import DeadLetterFile
+    from pipeline.dead_letter import DeadLetterFile, dead_letter_path
     from pipeline.dead_letter_kafka import KafkaDeadLetter
     from pipeline.kafka_config import detector_topics
 
@@ -447,7 +446,7 @@ def build_kafka_source(config, context, mode: str):
         log.debug("enable_auto_commit is false; offsets are still committed after results are written")
     widths = topic_widths(config, detector_topics(kafka, len(config.detectors)))
     source: Source = KafkaSource(kafka, widths, kafka.group_for(config.name))
-    file_dead_letters = Path(context.log_dir) / f"{config.name}.dead_letter.jsonl"
+    file_dead_letters = dead_letter_path(context.log_dir, config.name)
     if mode == "filekafka":
         from pipeline.consumers.file_kafka import FileKafkaSource
         from pipeline.run import stream_width
