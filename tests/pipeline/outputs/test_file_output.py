@@ -117,3 +117,12 @@ def test_multi_feature_values_are_json_lists(tmp_path):
     b = type(b)(b.timestamp, b.time_s, np.array([[0.5, 2.0]]), b.position)
     write(path, [DetectorRun(0, BorderCheck(UL=1, LL=0)).process(b)])
     assert next(csv.DictReader(path.open()))["value"] == "[0.5, 2.0]"
+
+
+def test_json_records_write_missing_values_as_null_and_keep_every_digit(tmp_path):
+    path = tmp_path / "out.jsonl"
+    b = batch_of([0.0, 0.0])
+    b = type(b)(b.timestamp, b.time_s, np.array([[0.1, np.nan], [1e-7, 123456789.125]]), b.position)
+    write(path, [DetectorRun(0, BorderCheck(UL=1, LL=0)).process(b)])
+    values = [json.loads(line)["value"] for line in path.read_text().splitlines()]
+    assert values == [[0.1, None], [1e-7, 123456789.125]]

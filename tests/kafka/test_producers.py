@@ -1,0 +1,82 @@
+"""The producers behind KafkaOutput and the dead-letter topic, against a real broker: what was
+sent arrives, keyed and in order per key, and a delivery that fails makes ``flush()`` raise, so the
+engine never commits past lost results. The kafka-python producer is the one a GSSAPI config gets."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pipeline.kafka_clients import KafkaDeliveryError
+from pipeline.kafka_config import KafkaConfig
+from pipeline.kafka_producer import KafkaPythonProducer, LibrdkafkaProducer, librdkafka_security, open_producer
+
+PRODUCERS = [LibrdkafkaProducer, KafkaPythonProducer]
+
+
+def kafka_config(bootstrap: str, **security) -> KafkaConfig:
+    return KafkaConfig(bootstrap_servers=(bootstrap,), topics=(), group_id=None, auto_offset_reset="earliest",
+                       enable_auto_commit=False, security=security)
+
+
+@pytest.mark.parametrize("producer_class", PRODUCERS, ids=lambda c: c.__name__)
+def test_everything_sent_arrives_keyed_and_in_order_per_key(broker, producer_class):
+    broker.create_topic("out", partitions=4)
+    producer = producer_class(kafka_config(broker.bootstrap), "results", enable_idempotence=False, acks=1)
+    for key in ("a", "b", "c"):
+        producer.send_all("out", (json.dumps({"key": key, "i": i}) for i in range(500)), key)
+    producer.send("out", b'{"key": "d", "i": 0}', b"d", headers=[("h", b"1")])
+    producer.flush()
+    assert producer.sent == 1501
+    producer.close()
+
+    records = broker.read("out", expected=1501)
+    assert len(records) == 1501
+    by_key: dict[str, list[int]] = {}
+    for r in records:
+        message = json.loads(r.value)
+        assert r.key.decode() == message["key"]
+        by_key.setdefault(message["key"], []).append(message["i"])
+    assert by_key == {"a": list(range(500)), "b": list(range(500)), "c": list(range(500)), "d": [0]}
+
+
+@pytest.mark.parametrize("producer_class", PRODUCERS, ids=lambda c: c.__name__)
+def test_a_delivery_that_times_out_fails_the_flush_with_the_count(brokers, producer_class):
+    broker = brokers().start()
+    broker.create_topic("out", partitions=1)
+    producer = producer_class(kafka_config(broker.bootstrap), "results for out", enable_idempotence=False,
+                              acks=1, delivery_timeout_ms=1000, linger_ms=0)
+    producer.send("out", b"first")
+    producer.flush()
+    broker.stop()
+    producer.send_all("out", [b"lost 1", b"lost 2"])
+    with pytest.raises(KafkaDeliveryError, match=r"results for out not delivered"):
+        producer.flush()
+    with pytest.raises(KafkaDeliveryError):  # and every later flush, until the run ends
+        producer.flush()
+    producer.close()
+
+
+def test_a_config_the_client_refuses_is_an_error_that_names_the_servers():
+    config = kafka_config("127.0.0.1:1", security_protocol="SSL", ssl_cafile="/nonexistent/ca.pem")
+    with pytest.raises(KafkaDeliveryError, match=r"Kafka 127.0.0.1:1: cannot write results: .*ca"):
+        LibrdkafkaProducer(config, "results")
+
+
+def test_security_options_reach_librdkafka_under_its_names():
+    config = kafka_config("h:9093", security_protocol="SASL_SSL", sasl_mechanism="SCRAM-SHA-512",
+                          sasl_plain_username="u", sasl_plain_password="p", ssl_cafile="/ca.pem",
+                          ssl_check_hostname=False)
+    assert librdkafka_security(config) == {
+        "security.protocol": "SASL_SSL", "sasl.mechanism": "SCRAM-SHA-512", "sasl.username": "u",
+        "sasl.password": "p", "ssl.ca.location": "/ca.pem", "ssl.endpoint.identification.algorithm": "none"}
+
+
+def test_kerberos_configs_get_the_kafka_python_producer_which_librdkafka_wheels_cannot_replace():
+    gssapi = kafka_config("h:9093", security_protocol="SASL_PLAINTEXT", sasl_mechanism="GSSAPI")
+    assert isinstance(open_producer(gssapi, "results"), KafkaPythonProducer)
+    plain = kafka_config("h:9093", security_protocol="SASL_PLAINTEXT", sasl_mechanism="PLAIN",
+                         sasl_plain_username="u", sasl_plain_password="p")
+    producer = open_producer(plain, "results")
+    assert isinstance(producer, LibrdkafkaProducer)
+    producer.close()
