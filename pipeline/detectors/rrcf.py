@@ -96,7 +96,7 @@ class RandomCutForest:
     def update_many(self, x: np.ndarray) -> np.ndarray:
         """Insert the rows of ``x`` (float64 [n, dim], all finite) in order, each after forgetting
         the oldest point when the trees are full; returns each row's mean codisp over the trees."""
-        from pipeline.detectors.kernels.rrcf import advance  # numba loads on first use, not with every run
+        from pipeline.kernels.rrcf import advance  # numba loads on first use, not with every run
 
         x = np.ascontiguousarray(x, dtype=np.float64)
         if self.dim is None:
