@@ -195,22 +195,27 @@ class FeatureBuilder:
 
     @staticmethod
     def _buckets(values, times, now, num, period):
-        """The original's walk over the memory (newest first), or None if it produces nothing."""
+        """The original's walk over the memory, newest first, or None if it produces nothing.
+
+        Bucket ``k`` takes samples while their time is after ``now - (k + 1) period``; the first
+        sample that is not closes it and is dropped. A bucket is therefore a run of consecutive
+        samples, found with one vector comparison per bucket instead of a step per sample."""
         if not times[0] < now - num * period:
             return None
-        closed = []
-        bucket = []
-        k = 0
-        for value, ts in zip(values[::-1], times[::-1]):
-            if ts > now - (k + 1) * period:
-                bucket.append(value)
-            else:
-                closed.append(np.mean(bucket, axis=0) if bucket else np.full(values.shape[1], np.nan))
-                bucket = []
-                k += 1
-        if len(closed) < num:
-            return None
-        means = np.array(closed[:num][::-1])
+        newest_first_times, newest_first_values = times[::-1], values[::-1]
+        means = []
+        start = 0
+        for k in range(num):
+            if start >= len(times):
+                return None
+            outside = ~(newest_first_times[start:] > now - (k + 1) * period)  # NaN times close too
+            end = start + int(np.argmax(outside))
+            if not outside[end - start] or end == start:
+                return None     # never closed, or closed empty (the original's NaN mean)
+            # a contiguous copy in walk order: the same array, so the same mean, as the original's
+            means.append(np.mean(np.ascontiguousarray(newest_first_values[start:end]), axis=0))
+            start = end + 1
+        means = np.array(means[::-1])
         if np.isnan(means).any():
             return None
         return means.T.reshape(-1)

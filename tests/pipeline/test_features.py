@@ -82,3 +82,38 @@ def test_time_averages_do_not_depend_on_batch_cuts_even_with_a_late_sample():
     for start in range(0, len(ts), 7):
         parts.append(builder.transform(samples.take(slice(start, start + 7)))[1])
     assert np.array_equal(np.concatenate(parts), whole)
+
+
+def original_bucket_walk(values, times, now, num, period):
+    """The original's walk, sample by sample (newest first): the reference for ``_buckets``."""
+    if not times[0] < now - num * period:
+        return None
+    closed, bucket, k = [], [], 0
+    for value, ts in zip(values[::-1], times[::-1]):
+        if ts > now - (k + 1) * period:
+            bucket.append(value)
+        else:
+            closed.append(np.mean(bucket, axis=0) if bucket else np.full(values.shape[1], np.nan))
+            bucket, k = [], k + 1
+    if len(closed) < num:
+        return None
+    means = np.array(closed[:num][::-1])
+    return None if np.isnan(means).any() else means.T.reshape(-1)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_time_average_buckets_equal_the_original_walk_bit_for_bit(seed):
+    rng = np.random.default_rng(seed)
+    for _ in range(200):
+        m, d = int(rng.integers(1, 60)), int(rng.integers(1, 3))
+        times = np.sort(rng.uniform(0, 600, m)) if seed % 2 else rng.uniform(0, 600, m)  # late samples too
+        if seed == 5:
+            times[rng.integers(0, m)] = np.nan
+        values = rng.normal(0, 1, (m, d))
+        num, period = int(rng.integers(1, 5)), float(rng.uniform(5, 120))
+        now = float(np.nanmax(times)) if not np.isnan(times).all() else 0.0
+        expected = original_bucket_walk(values, times, now, num, period)
+        got = FeatureBuilder._buckets(values, times, now, num, period)
+        assert (got is None) == (expected is None)
+        if got is not None:
+            assert got.tobytes() == expected.tobytes()
