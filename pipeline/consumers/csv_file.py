@@ -91,35 +91,45 @@ class CsvReader:
     def _parse(self, data: bytes, first_line: int):
         n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
         rejected: list[RejectedRecord] = []
-        try:
-            frame = pd.read_csv(io.BytesIO(data), header=None, names=self.columns, skip_blank_lines=False,
-                                low_memory=False, encoding="utf-8", encoding_errors="replace")
-            if len(frame) != n_lines:
-                raise pd.errors.ParserError("row count differs from line count")
-            lines = np.arange(first_line, first_line + n_lines, dtype=np.int64)
-        except (pd.errors.ParserError, ValueError):
-            frame, lines, rejected = self._parse_slowly(data, first_line)
+        frame = self._read_frame(data, n_lines)
+        lines = np.arange(first_line, first_line + n_lines, dtype=np.int64)
+        if frame is None:   # some row has the wrong field count: reject those rows, parse the rest
+            kept, lines, rejected = self._drop_ragged_rows(data, first_line)
+            frame = self._read_frame(kept, len(lines)) if len(lines) else None
+            if frame is None:
+                frame = pd.DataFrame([[None] * len(self.columns)] * 0, columns=self.columns, dtype=object)
         batch, bad = self._convert(frame, lines, data, first_line)
         return batch, sorted(rejected + bad, key=lambda r: r.position)
 
-    def _parse_slowly(self, data: bytes, first_line: int):
-        """Field by field with the csv module: for chunks with rows of the wrong field count."""
-        rows, lines, rejected = [], [], []
-        texts = data.decode("utf-8", errors="replace").split("\n")
-        if texts and texts[-1] == "":
+    def _read_frame(self, data: bytes, n_lines: int) -> pd.DataFrame | None:
+        """pandas' C parser on whole lines, or None when a row does not have one field per column."""
+        try:
+            # only an empty field is missing: "NaN" or "null" in a row is a bad value, named as such
+            frame = pd.read_csv(io.BytesIO(data), header=None, names=self.columns, skip_blank_lines=False,
+                                keep_default_na=False, na_values=[""], low_memory=False, encoding="utf-8",
+                                encoding_errors="replace")
+        except (pd.errors.ParserError, ValueError):
+            return None
+        return frame if len(frame) == n_lines else None
+
+    def _drop_ragged_rows(self, data: bytes, first_line: int):
+        """(the chunk without rows of the wrong field count, line numbers of the rows kept, their
+        rejections). Lines are split with the csv module one at a time, so that an unclosed quote
+        cannot swallow the lines after it; the rows kept go back to pandas' C parser."""
+        kept, lines, rejected = [], [], []
+        texts = data.split(b"\n")
+        if texts and texts[-1] == b"":
             texts.pop()
-        for offset, text in enumerate(texts):
-            text = text.rstrip("\r")
+        for offset, raw in enumerate(texts):
+            text = raw.decode("utf-8", errors="replace").rstrip("\r")
             fields = next(csv.reader([text]), [])
             if len(fields) != len(self.columns) and text.strip():
                 rejected.append(RejectedRecord(self._where(first_line + offset), first_line + offset,
                                                f"expected {len(self.columns)} fields, got {len(fields)}", text))
                 continue
-            rows.append(fields if text.strip() else [None] * len(self.columns))
+            kept.append(raw)
             lines.append(first_line + offset)
-        frame = pd.DataFrame(rows, columns=self.columns, dtype=object)
-        frame = frame.replace({"": None})
-        return frame, np.array(lines, dtype=np.int64), rejected
+        return b"\n".join(kept) + b"\n", np.array(lines, dtype=np.int64), rejected
 
     def _where(self, line: int) -> str:
         return f"{self.path.name} line {line}"
@@ -187,8 +197,8 @@ class CsvReader:
             x = np.array(pd.to_numeric(column, errors="coerce"), dtype=np.float64)
         missing = column.isna().to_numpy()
         flag(missing, f"{name}: missing value")
-        flag(np.isnan(x) & ~missing, lambda i: f"{name}: not a number: {column.iloc[i]!r}")
-        flag(np.isinf(x), lambda i: f"{name}: not finite: {column.iloc[i]!r}")
+        flag(np.isnan(x) & ~missing, lambda i: f"{name}: not a number: {str(column.iloc[i])!r}")
+        flag(np.isinf(x), lambda i: f"{name}: not finite: {str(column.iloc[i])!r}")
         return x
 
     def _vector_column(self, column: pd.Series, values: np.ndarray, flag) -> None:

@@ -191,3 +191,14 @@ def test_one_vector_of_another_length_among_good_ones_is_rejected_not_fatal(tmp_
     assert len(got["values"]) == 99
     assert [(r.position, r.reason) for r in got["rejected"]] == [
         (51, "ftr_vector has 2 values, expected 1 (input_vector_size)")]
+
+
+def test_a_ragged_row_does_not_change_how_the_other_rows_of_its_chunk_are_judged(tmp_path):
+    straight = "\n".join(line for line in BAD_CSV.split("\n") if line.count(",") in (0, 3))
+    (tmp_path / "bad.csv").write_text(straight)
+    without = read_all(tmp_path / "bad.csv", width=2)
+    (tmp_path / "bad.csv").write_text(BAD_CSV)
+    with_ragged = read_all(tmp_path / "bad.csv", width=2)
+    reasons = {r.raw: r.reason for r in with_ragged["rejected"] if "fields" not in r.reason}
+    assert reasons == {r.raw: r.reason for r in without["rejected"]}
+    assert with_ragged["values"].tolist() == without["values"].tolist()
