@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping, get_type_hints
+from typing import Any, Callable, Mapping, Sequence, get_type_hints
 
 from pydantic import ConfigDict, ValidationError, create_model
 
@@ -113,6 +113,23 @@ class RunConfig:
 
 
 # -- resolving names ------------------------------------------------------------------------------
+
+def input_widths(detectors: Sequence[DetectorConfig], streams: Sequence[str],
+                 shared: Callable[[str], str]) -> dict[str, int]:
+    """The vector length of each input stream, where ``detectors[i]`` reads ``streams[i]``; the
+    detectors reading one stream must agree, or a ConfigError names both and ``shared(stream)``
+    ("both read topic 't'")."""
+    widths: dict[str, int] = {}
+    first: dict[str, int] = {}
+    for det, stream in zip(detectors, streams):
+        if stream in widths and widths[stream] != det.input_vector_size:
+            raise ConfigError(
+                f"anomaly_detection_conf[{det.index}].input_vector_size: expected {widths[stream]} like "
+                f"anomaly_detection_conf[{first[stream]}] ({shared(stream)}), got {det.input_vector_size}")
+        widths.setdefault(stream, det.input_vector_size)
+        first.setdefault(stream, det.index)
+    return widths
+
 
 def resolve_config_path(name: str | Path) -> Path:
     """``-c NAME``: a file in ``configuration/`` (sub-folders allowed, ``.json`` optional), else

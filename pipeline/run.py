@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import Sequence
 
-from pipeline.config import ConfigError, RunConfig, resolve_data_path
+from pipeline.config import ConfigError, RunConfig, input_widths, resolve_data_path
 from pipeline.consumers import FileConsumer, SourceError
 from pipeline.consumers.file import concat_batches
 from pipeline.dead_letter import DeadLetterFile, dead_letter_path
@@ -49,14 +49,9 @@ def read_training_samples(path: Path, width: int) -> SampleBatch:
 
 def stream_width(config: RunConfig) -> int:
     """The vector length of a file run: every detector reads the same samples, so they must agree."""
-    first = config.detectors[0]
-    for det in config.detectors[1:]:
-        if det.input_vector_size != first.input_vector_size:
-            raise ConfigError(
-                f"anomaly_detection_conf[{det.index}].input_vector_size: expected "
-                f"{first.input_vector_size} like anomaly_detection_conf[{first.index}] (every "
-                f"detector reads the same file), got {det.input_vector_size}")
-    return first.input_vector_size
+    widths = input_widths(config.detectors, ["file"] * len(config.detectors),
+                          lambda _: "every detector reads the same file")
+    return widths["file"]
 
 
 MODES = ("file", "kafka", "filekafka")
@@ -99,7 +94,7 @@ class RunSetup:
                 raise ConfigError(str(err)) from None
             for run, topic in zip(self.runs, topics):
                 run.topic = topic
-            self.source, self.dead_letter = build_kafka_source(config, self.context, mode)
+            self.source, self.dead_letter = build_kafka_source(config, self.context, mode, topics)
         self.models_dir = Path(models_dir)
         self._opened = False
 

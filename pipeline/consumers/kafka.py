@@ -416,35 +416,17 @@ def describe_partitions(partitions) -> str:
     return ", ".join(f"{t}{sorted(p)}" for t, p in sorted(by_topic.items())) or "none"
 
 
-def topic_widths(config, topics: Sequence[str]) -> dict[str, int]:
-    """The vector length of each topic; the detectors reading one topic must agree."""
-    from pipeline.config import ConfigError
-
-    widths: dict[str, int] = {}
-    first: dict[str, int] = {}
-    for det, topic in zip(config.detectors, topics):
-        if topic in widths and widths[topic] != det.input_vector_size:
-            raise ConfigError(
-                f"anomaly_detection_conf[{det.index}].input_vector_size: expected {widths[topic]} like "
-                f"anomaly_detection_conf[{first[topic]}] (both read topic {topic!r}), got {det.input_vector_size}")
-        widths.setdefault(topic, det.input_vector_size)
-        first.setdefault(topic, det.index)
-    return widths
-
-
-def build_kafka_source(config, context, mode: str):
-    """The source and dead-letter sink of a ``kafka`` or ``filekafka`` run (see ``RunSetup``)."""
-    from pipeline.config import ConfigError
+def build_kafka_source(config, context, mode: str, topics: Sequence[str]):
+    """The source and dead-letter sink of a ``kafka`` or ``filekafka`` run (see ``RunSetup``,
+    which checks the Kafka keys); ``topics[i]`` is the topic detector ``i`` reads."""
+    from pipeline.config import input_widths
     from pipeline.dead_letter import DeadLetterFile, dead_letter_path
     from pipeline.dead_letter_kafka import KafkaDeadLetter
-    from pipeline.kafka_config import detector_topics
 
     kafka = config.kafka
-    if not kafka.topics:
-        raise ConfigError("topics: required to read Kafka (run without -f), but the config has none")
     if not kafka.enable_auto_commit:
         log.debug("enable_auto_commit is false; offsets are still committed after results are written")
-    widths = topic_widths(config, detector_topics(kafka, len(config.detectors)))
+    widths = input_widths(config.detectors, topics, lambda topic: f"both read topic {topic!r}")
     source: Source = KafkaSource(kafka, widths, kafka.group_for(config.name))
     file_dead_letters = dead_letter_path(context.log_dir, config.name)
     if mode == "filekafka":

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import ConfigError, parse_config
-from pipeline.consumers.kafka import build_kafka_source
 from pipeline.dead_letter import DeadLetterFile
 from pipeline.dead_letter_kafka import KafkaDeadLetter
 from pipeline.kafka_config import KAFKA_KEYS, parse_kafka
-from pipeline.outputs import OUTPUTS, RunContext
+from pipeline.outputs import OUTPUTS
+from pipeline.run import RunSetup
 
 BC = {"input_vector_size": 1, "UL": 4, "LL": 2, "warning_stages": []}
 
@@ -80,10 +80,9 @@ def test_every_kafka_key_is_an_allowed_top_level_key():
 
 def test_dead_letters_go_to_a_topic_by_default_or_to_a_file(tmp_path):
     base = {"anomaly_detection_alg": ["BorderCheck()"], "anomaly_detection_conf": [BC], "topics": ["t"]}
-    context = RunContext(log_dir=tmp_path)
-    _, sink = build_kafka_source(parse_config(base, Path("k.json")), context, "kafka")
+    sink = RunSetup(parse_config(base, Path("k.json")), tmp_path, mode="kafka").dead_letter
     assert isinstance(sink, KafkaDeadLetter) and sink.describe() == "Kafka topic(s) <topic>.dlq"
-    _, sink = build_kafka_source(parse_config({**base, "dead_letter": "file"}, Path("k.json")), context, "kafka")
+    sink = RunSetup(parse_config({**base, "dead_letter": "file"}, Path("k.json")), tmp_path, mode="kafka").dead_letter
     assert isinstance(sink, DeadLetterFile) and sink.path == tmp_path / "k.dead_letter.jsonl"
 
 
@@ -92,10 +91,9 @@ def test_detectors_reading_one_topic_must_agree_on_the_vector_length(tmp_path):
            "anomaly_detection_conf": [BC, {**BC, "input_vector_size": 2}]}
     with pytest.raises(ConfigError, match=r"anomaly_detection_conf\[1\].input_vector_size: expected 1 like "
                                           r"anomaly_detection_conf\[0\] \(both read topic 't'\), got 2"):
-        build_kafka_source(parse_config(raw, Path("k.json")), RunContext(log_dir=tmp_path), "kafka")
+        RunSetup(parse_config(raw, Path("k.json")), tmp_path, mode="kafka")
     # different topics may carry different vector lengths
-    source, _ = build_kafka_source(parse_config({**raw, "topics": ["t", "u"]}, Path("k.json")),
-                                   RunContext(log_dir=tmp_path), "kafka")
+    source = RunSetup(parse_config({**raw, "topics": ["t", "u"]}, Path("k.json")), tmp_path, mode="kafka").source
     assert source.widths == {"t": 1, "u": 2}
 
 
