@@ -16,25 +16,23 @@ OK_IDX, UNDEFINED_IDX, ABOVE_IDX, BELOW_IDX = 0, 1, 2, 3
 
 
 def growing_percentiles(x: np.ndarray, lengths: np.ndarray, percentiles) -> list[np.ndarray]:
-    """``np.percentile(x[:L], percentiles)`` for every L in ``lengths``, in one sort.
+    """``np.percentile(x[:L], percentiles)`` for every L in ``lengths`` (increasing), in one pass.
 
-    Each prefix is one row, padded with +inf and sorted; the order statistics are interpolated
-    with numpy's "linear" method exactly (same virtual index, same two-sided lerp).
+    The order statistics of the growing prefix come from ``kernels/rolling_order.py`` and are
+    interpolated with numpy's "linear" method exactly (same virtual index, same two-sided lerp).
     """
-    width = int(lengths.max())
-    rows = np.full((len(lengths), width), np.inf)
-    columns = np.arange(width)
-    mask = columns[None, :] < lengths[:, None]
-    rows[mask] = np.broadcast_to(x[:width], rows.shape)[mask]
-    rows.sort(axis=1)
-    results = []
+    from pipeline.kernels.rolling_order import prefix_order_statistics  # numba loads on first use
+
+    plan = []  # (virtual index, rank below, rank above) per percentile
     for q in percentiles:
         virtual = (lengths - 1) * (q / 100)
         below = np.floor(virtual).astype(np.int64)
-        above = np.minimum(below + 1, lengths - 1)
+        plan.append((virtual, below, np.minimum(below + 1, lengths - 1)))
+    ranks = np.array([rank for _, below, above in plan for rank in (below, above)])
+    stats = prefix_order_statistics(np.ascontiguousarray(x, dtype=np.float64), lengths.astype(np.int64), ranks)
+    results = []
+    for (virtual, below, _), a, b in zip(plan, stats[0::2], stats[1::2]):
         gamma = virtual - below
-        a = rows[np.arange(len(lengths)), below]
-        b = rows[np.arange(len(lengths)), above]
         diff = b - a
         results.append(np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma))
     return results

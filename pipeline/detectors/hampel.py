@@ -4,18 +4,13 @@ from __future__ import annotations
 from typing import Annotated
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 from pydantic import Field
-from scipy.ndimage import median_filter
 
 from pipeline.detectors.band import Band
 from pipeline.detectors.base import Detector
 from pipeline.records import OK_TEXT, UNDEFINED_TEXT, DetectorOutput, SampleBatch, Status
 
 OK_IDX, UNDEFINED_IDX, ANOMALY_IDX = 0, 1, 2
-
-#: Deviations from the median are selected in blocks of about this many values (cache-sized).
-BLOCK_VALUES = 1 << 16
 
 
 class Hampel(Detector):
@@ -83,7 +78,9 @@ class Hampel(Detector):
         self._history: np.ndarray | None = None  # the last 2W samples, all features
 
     def update(self, samples: SampleBatch) -> DetectorOutput:
-        W, size = self.W, 2 * self.W + 1
+        from pipeline.kernels.rolling_order import median_and_mad  # numba loads on first use
+
+        W = self.W
         values = samples.values.astype(np.float64)
         count = len(values)
         if self._history is None:
@@ -102,18 +99,7 @@ class Hampel(Detector):
 
         first = max(0, 2 * W - seen)  # first sample of the batch with a full window
         if first < count:
-            windows = sliding_window_view(full, size)[:count - first]
-            m = median_filter(full, size=size, mode="nearest")[W:W + len(windows)]
-            mad = np.empty(len(windows))
-            per_block = max(1, BLOCK_VALUES // size)
-            buffer = np.empty((min(per_block, len(windows)), size))
-            for start in range(0, len(windows), per_block):
-                part = windows[start:start + per_block]
-                deviations = buffer[:len(part)]
-                np.subtract(part, m[start:start + per_block, None], out=deviations)
-                np.abs(deviations, out=deviations)
-                deviations.partition(W, axis=1)
-                mad[start:start + per_block] = deviations[:, W]
+            m, mad = median_and_mad(np.ascontiguousarray(full), W)  # full starts 2W before `first`
             s0 = self.K * mad
             tested = full[h + first - W:h + count - W]
             deviation = np.abs(tested - m)

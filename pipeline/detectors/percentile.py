@@ -13,39 +13,55 @@ from pipeline.detectors.base import Detector, ParameterError
 from pipeline.records import DetectorOutput, SampleBatch
 
 
+#: Following a rank from window to window (``kernels/rolling_order.py``) scans the window each
+#: time the rank's value changes: for the q-quantile of white noise, on 2 q (1 - q) of the samples.
+#: Where that comes to more values a sample than this (central ranks of windows of thousands),
+#: scipy's rank filter, O(log window) a sample, is the faster one.
+MAX_FOLLOW_SCAN = 1500
+
 
 def trailing_percentiles(x: np.ndarray, window: int, percentiles: Sequence[float]) -> list[np.ndarray]:
     """Percentiles of every full window of ``x``, equal to ``np.percentile`` on each window.
 
-    Element ``j`` of each result is the percentile of ``x[j:j + window]``. Order statistics come
-    from scipy's rank filter (O(log window) per sample) and are interpolated exactly as numpy's
-    default ("linear") method does: the same virtual index, the same two-sided lerp.
+    Element ``j`` of each result is the percentile of ``x[j:j + window]``. The order statistics
+    (``trailing_order_statistics``) are interpolated exactly as numpy's default ("linear") method
+    does: the same virtual index, the same two-sided lerp.
     """
-    count = len(x) - window + 1
-    order_stats: dict[int, np.ndarray] = {}
-
-    def order_stat(rank: int) -> np.ndarray:
-        if rank not in order_stats:
-            filtered = rank_filter(x, rank=rank, size=window, mode="nearest")
-            order_stats[rank] = filtered[window // 2:window // 2 + count]
-        return order_stats[rank]
-
-    results = []
+    plan = []  # (rank below, gamma) per percentile; gamma 0: the order statistic itself
     for q in percentiles:
         virtual = (window - 1) * (q / 100)
         if virtual >= window - 1:
-            results.append(order_stat(window - 1))
-            continue
-        below = math.floor(virtual)
-        gamma = virtual - below
-        a = order_stat(below)
+            plan.append((window - 1, 0.0))
+        else:
+            below = math.floor(virtual)
+            plan.append((below, virtual - below))
+    ranks = sorted({rank for below, gamma in plan for rank in ((below, below + 1) if gamma else (below,))})
+    order_stat = trailing_order_statistics(np.ascontiguousarray(x, dtype=np.float64), window, ranks)
+
+    results = []
+    for below, gamma in plan:
+        a = order_stat[below]
         if gamma == 0:
             results.append(a)
             continue
-        b = order_stat(below + 1)
+        b = order_stat[below + 1]
         diff = b - a
         results.append(b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma)
     return results
+
+
+def trailing_order_statistics(x: np.ndarray, window: int, ranks: list[int]) -> dict[int, np.ndarray]:
+    """For each rank r, the r-th smallest value (from 0) of every full window of ``x`` (float64):
+    followed from window to window where that is cheap (see ``MAX_FOLLOW_SCAN``), else by scipy."""
+    from pipeline.kernels.rolling_order import order_statistics  # numba loads on first use
+
+    followed = [r for r in ranks if 2 * r * (window - r) / window <= MAX_FOLLOW_SCAN]  # 2 q (1 - q) window
+    stats = dict(zip(followed, order_statistics(x, window, np.array(followed, dtype=np.int64)))) if followed else {}
+    count = len(x) - window + 1
+    for r in ranks:
+        if r not in stats:
+            stats[r] = rank_filter(x, rank=r, size=window, mode="nearest")[window // 2:window // 2 + count]
+    return stats
 
 
 class Percentile(Detector):

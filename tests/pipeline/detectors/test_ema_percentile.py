@@ -75,3 +75,14 @@ def test_any_batching_equals_the_per_sample_loop(params, seed):
     texts, scores = ema_percentile_loop(x.tolist(), **params)
     assert run_in_batches(EMA_Percentile(**params), x, [len(x)])[:2] == (texts, scores)
     assert run_in_batches(EMA_Percentile(**params), x, random_cuts(rng, len(x)))[:2] == (texts, scores)
+
+
+@pytest.mark.parametrize("percentile,window,start_on", [(97.3, 60, 5), (99, 201, 50), (50, 8, 1)])
+def test_limits_are_numpys_percentiles_of_the_recent_emas_from_the_first_verdict_on(percentile, window, start_on):
+    x = np.round(np.random.default_rng(6).normal(0, 1, 1500), 1)  # a 0.1 grid: many ties
+    x[700:800] = 1.0
+    out = EMA_Percentile(percentile=percentile, window=window, start_on=start_on, period=1).update(batch_of(x))
+    ema = out.lines["EMA"]
+    bands = [np.percentile(ema[max(0, t - window + 1):t + 1], [100 - percentile, percentile])
+             for t in range(start_on - 1, len(x))]
+    assert np.array_equal(np.column_stack([out.lines["LL"], out.lines["UL"]])[start_on - 1:], bands)

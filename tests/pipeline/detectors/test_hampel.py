@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 import pytest
+from numpy.lib.stride_tricks import sliding_window_view
 
 from pipeline.detectors.hampel import Hampel
 from pipeline.records import SampleBatch
@@ -96,3 +97,33 @@ def test_any_batching_equals_the_per_sample_loop(params, seed):
         got = run_in_batches(Hampel(**params), x, sizes)
         assert got[:2] == (texts, scores)
         assert same(got[2], suggested)
+
+
+def ties_and_infinities(rng, n):
+    """Values on a 0.1 grid (many ties, both signs of zero), a constant stretch and some infinities."""
+    x = np.round(rng.normal(0, 1, n), 1)
+    x[n // 4:n // 4 + 200] = 3.0
+    x[rng.choice(n, n // 50, replace=False)] = rng.choice([np.inf, -np.inf], n // 50)
+    return x
+
+
+@pytest.mark.parametrize("W", [1, 4, 31, 32, 40])  # sorted by a network up to W = 31, while sliding above
+def test_median_and_limits_are_numpys_median_and_mad_even_with_ties_and_infinities(W):
+    x = ties_and_infinities(np.random.default_rng(W), 3000)
+    out = Hampel(W=W, K=1.5, n_sigmas=2.0).update(batch_of(x))
+    windows = sliding_window_view(x, 2 * W + 1)
+    with np.errstate(invalid="ignore"):  # inf - inf: a window with an infinite median has a NaN MAD
+        median = np.median(windows, axis=1)
+        limit = 2.0 * (1.5 * np.median(np.abs(windows - median[:, None]), axis=1))
+        assert np.array_equal(out.lines["median"][2 * W:], median)
+        assert np.array_equal(out.lines["UL"][2 * W:], median + limit, equal_nan=True)
+
+
+@pytest.mark.parametrize("W", [3, 40])
+def test_even_the_sign_of_a_zero_median_does_not_depend_on_batch_cuts(W):
+    x = np.random.default_rng(0).choice([-0.0, 0.0, 0.0, 1.0], 2000)
+    whole = Hampel(W=W).update(batch_of(x))
+    d = Hampel(W=W)
+    parts = [d.update(batch_of(x[i:i + 7], start=i)) for i in range(0, len(x), 7)]
+    for name, line in whole.lines.items():
+        assert np.concatenate([p.lines[name] for p in parts]).tobytes() == line.tobytes()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from numpy.lib.stride_tricks import sliding_window_view
 
 from pipeline.config import ConfigError, parse_config
 from pipeline.detectors.percentile import Percentile
@@ -73,3 +74,27 @@ def test_any_batching_equals_the_per_sample_loop(params, seed):
     texts, scores = percentile_loop(x.tolist(), **params)
     assert run_in_batches(Percentile(**params), x, [len(x)])[:2] == (texts, scores)
     assert run_in_batches(Percentile(**params), x, random_cuts(rng, len(x)))[:2] == (texts, scores)
+
+
+@pytest.mark.parametrize("params", [dict(percentile_range=[1, 99], buff_size=201),
+                                    dict(percentile_range=[12.5, 60.3], buff_size=37),
+                                    dict(percentile_range=[0, 100], buff_size=2),
+                                    dict(percentile_range=[2, 50], buff_size=3100)])  # the median by scipy
+def test_limits_are_numpys_percentiles_of_the_history_even_with_ties(params):
+    rng = np.random.default_rng(5)
+    x = np.round(rng.normal(0, 1, 4000), 1)  # a 0.1 grid: many ties
+    x[1000:1300] = 2.0
+    out = Percentile(**params).update(batch_of(x))
+    B = params["buff_size"]
+    low, high = np.percentile(sliding_window_view(x[:-1], B), params["percentile_range"], axis=1)
+    assert np.array_equal(out.lines["LL"][B:], low) and np.array_equal(out.lines["UL"][B:], high)
+
+
+def test_even_the_sign_of_a_zero_limit_does_not_depend_on_batch_cuts():
+    x = np.random.default_rng(0).choice([-0.0, 0.0, 1.0, -1.0], 3000)
+    params = dict(percentile_range=[25, 50], buff_size=40)
+    whole = Percentile(**params).update(batch_of(x))
+    d = Percentile(**params)
+    parts = [d.update(batch_of(x[i:i + 7], start=i)) for i in range(0, len(x), 7)]
+    for name, line in whole.lines.items():
+        assert np.concatenate([p.lines[name] for p in parts]).tobytes() == line.tobytes()
