@@ -585,10 +585,12 @@ class MainWindow(QMainWindow):
         """A panel for the config's detector ``detector_index``, its plots wired to the window's
         shared time axis and to "Follow"."""
         dc = self.config.detectors[detector_index]
+        detector = DETECTORS.resolve(dc.algorithm)
         panel = DetectorPanel(dc.index, self.detector_labels[detector_index], dict(dc.detector.params),
-                              DETECTORS.resolve(dc.algorithm).line_names,
-                              [(v.name, dict(v.params)) for v in dc.visualizations],
-                              history=self.history)
+                              detector.line_names, [(v.name, dict(v.params)) for v in dc.visualizations],
+                              history=self.history, own_scale_lines=detector.own_scale_lines,
+                              reserve_right_axis=any(DETECTORS.resolve(d.algorithm).own_scale_lines
+                                                     for d in self.config.detectors))
         graphs = self.graphs
         for graph in panel.graphs:
             graph.view_box.sigRangeChangedManually.connect(lambda *_: self.set_following(False))
@@ -892,8 +894,7 @@ class MainWindow(QMainWindow):
                 panel.render(data_changed or panel.unrendered)
                 panel.unrendered = False
         for graph in self.graphs:
-            # Apply the new ranges now: left to paint time, they make pyqtgraph paint twice.
-            graph.view_box.updateMatrix()
+            graph.apply_ranges()
         self._range_dirty = False  # our own range changes are drawn already
         self.frames_rendered += 1
         self._render_rate.add(self.frames_rendered)

@@ -15,6 +15,8 @@ Views (the config's ``visualization`` entries):
   level line); all anomaly markers in one scatter item holding only the visible window (warnings
   amber, errors red, undefined grey). ``num_of_points`` sets the followed window. Curves get only
   the samples around the visible range, so a frame costs what is on screen, not the history.
+  Lines that are not in the values' units (``Detector.own_scale_lines``, e.g. RRCF's codisp) are
+  drawn against a second y axis on the right, each axis fitted to its own lines.
 - ``HistogramView`` (HistogramVisualization): the values held in the panel's buffer, in
   ``num_of_bins`` bins over ``range`` (or the data's range); refreshed on the slow timer.
 - ``StatusPointsView`` (StatusPointsVisualization): the last ``num_of_points`` samples as points
@@ -81,16 +83,24 @@ class TimeAxis(pg.DateAxisItem):
         self.setLabel("time (UTC)")
 
 
-def legend_html(line_names: Sequence[str], markers: bool = True, ok_points: bool = False) -> str:
-    """The legend as one line of text above the plots, so it never covers the data."""
+def legend_html(line_names: Sequence[str], markers: bool = True, ok_points: bool = False,
+                own_scale_lines: Sequence[str] = ()) -> str:
+    """The legend as one line of text above the plots, so it never covers the data; lines drawn
+    against the right axis (``own_scale_lines``) say so."""
     def entry(colour: str, glyph: str, name: str) -> str:
         return f"<span style='color:{colour}'>{glyph}</span>&nbsp;{name}"
+
+    def named(names: Sequence[str]) -> str:
+        text = " / ".join(names)
+        return f"{text} (right axis)" if names[0] in own_scale_lines else text
     entries = [entry(theme.VALUE_COLOR, "━━", "value")]
-    entries += [entry(theme.line_color(name, i), "━━", name)
+    entries += [entry(theme.line_color(name, i), "━━", named([name]))
                 for i, name in enumerate(line_names) if name not in theme.LIMIT_LINES]
-    limits = [name for name in line_names if name in theme.LIMIT_LINES]
-    if limits:
-        entries.append(entry(theme.LIMIT_COLOR, "╍╍", " / ".join(limits)))
+    for on_right in (False, True):
+        limits = [name for name in line_names
+                  if name in theme.LIMIT_LINES and (name in own_scale_lines) == on_right]
+        if limits:
+            entries.append(entry(theme.LIMIT_COLOR, "╍╍", named(limits)))
     if markers:
         glyphs = {Status.ERROR: "●", Status.WARNING: "▲", Status.UNDEFINED: "■"}
         entries += [entry(theme.STATUS_COLORS[s], glyphs[s], theme.STATUS_NAMES[s]) for s in MARKER_CODES]
@@ -114,7 +124,13 @@ def thin_markers(codes: np.ndarray, limit: int) -> np.ndarray:
 
 
 class GraphView(pg.PlotWidget):
-    """The scrolling plot of one detector (see the module doc)."""
+    """The scrolling plot of one detector (see the module doc).
+
+    The panel's ``own_scale_lines`` live in ``right_box``, a second view box over the plot's own
+    (pyqtgraph's MultiplePlotAxes recipe): it shares the x range, has its own y range and is shown
+    by the right axis. Without such lines ``right_box`` is None and the right axis hidden; with
+    ``reserve_right_axis`` its width is kept free all the same (see ``DetectorPanel``).
+    """
 
     def __init__(self, panel: "DetectorPanel", num_of_points: int = DEFAULT_WINDOW):
         super().__init__(axisItems={"bottom": TimeAxis()})
@@ -128,18 +144,35 @@ class GraphView(pg.PlotWidget):
         # The same axis width in every panel, so that linked plots show the same time range.
         item.getAxis("left").setWidth(AXIS_WIDTH)
         item.setMenuEnabled(False)  # its plot options would reset clip/downsampling per curve
+        own_scale = panel.own_scale_lines
+        self.right_box = self._add_right_box(own_scale) if own_scale else None
+        if not own_scale and panel.reserve_right_axis:
+            item.layout.setColumnFixedWidth(2, AXIS_WIDTH)  # PlotItem's right-axis column
         # Width-1 pens: wider ones take Qt's slow stroking path on every frame.
         self.value_curve = item.plot(pen=pg.mkPen(theme.VALUE_COLOR, width=1), name="value")
-        self.line_curves = {
-            name: item.plot(pen=theme.line_pen(name, i), name=name, connect="finite")
-            for i, name in enumerate(panel.line_names)}
+        self.line_curves = {}
+        for i, name in enumerate(panel.line_names):
+            if name in own_scale:
+                # Not added through the PlotItem, so its clip and downsampling options are set here.
+                curve = pg.PlotDataItem(pen=theme.line_pen(name, i), name=name, connect="finite")
+                curve.setClipToView(True)
+                curve.setDownsampling(auto=True, method="peak")
+                self.right_box.addItem(curve)
+            else:
+                curve = item.plot(pen=theme.line_pen(name, i), name=name, connect="finite")
+            self.line_curves[name] = curve
         # A line that is constant over the view (fixed limits) is drawn as one level line
         # instead of a curve of thousands of points.
         self.level_lines = {name: pg.InfiniteLine(angle=0, movable=False, pen=theme.line_pen(name, i))
                             for i, name in enumerate(panel.line_names)}
-        for level in self.level_lines.values():
+        for name, level in self.level_lines.items():
             level.hide()
-            item.addItem(level, ignoreBounds=True)
+            (self.right_box if name in own_scale else item).addItem(level, ignoreBounds=True)
+        # The ring rows that each y axis is fitted to.
+        self._value_rows = tuple(CODE + 1 + i for i, name in enumerate(panel.line_names)
+                                 if name not in own_scale)
+        self._own_scale_rows = tuple(CODE + 1 + i for i, name in enumerate(panel.line_names)
+                                     if name in own_scale)
         for curve in self.curves:
             # Peak downsampling to one min/max pair per pixel (pyqtgraph keeps ~5 per pixel by
             # default, five times the work for no visible difference); no setter exists for it.
@@ -158,6 +191,31 @@ class GraphView(pg.PlotWidget):
         self._loaded = (np.inf, -np.inf)  # x span handed to the curves
         self.markers_drawn = 0
 
+    def _add_right_box(self, names: Sequence[str]) -> pg.ViewBox:
+        """The view box of the lines in ``names``, shown by the right axis."""
+        item = self.getPlotItem()
+        box = pg.ViewBox(enableMenu=False)
+        box.setMouseEnabled(x=False, y=False)
+        # Below the main view box (z -100): that one keeps receiving the drags and wheel turns
+        # that pan, zoom and stop following; the x link carries them over here.
+        box.setZValue(-101)
+        self.scene().addItem(box)
+        box.setXLink(item.getViewBox())
+        item.showAxis("right")
+        axis = item.getAxis("right")
+        axis.linkToView(box)
+        axis.setWidth(AXIS_WIDTH)
+        axis.setGrid(False)  # one grid, the value axis's
+        axis.setLabel(" / ".join(names))
+        item.getViewBox().sigResized.connect(self._match_main_view)
+        return box
+
+    def _match_main_view(self) -> None:
+        """Give the right view box the main one's place (and so its x range) after a resize."""
+        main = self.view_box
+        self.right_box.setGeometry(main.sceneBoundingRect())
+        self.right_box.linkedViewChanged(main, pg.ViewBox.XAxis)
+
     @property
     def curves(self) -> list[pg.PlotDataItem]:
         return [self.value_curve, *self.line_curves.values()]
@@ -165,6 +223,12 @@ class GraphView(pg.PlotWidget):
     @property
     def view_box(self) -> pg.ViewBox:
         return self.getPlotItem().getViewBox()
+
+    def apply_ranges(self) -> None:
+        """Apply range changes now: left to paint time, they make pyqtgraph paint twice."""
+        self.view_box.updateMatrix()
+        if self.right_box is not None:
+            self.right_box.updateMatrix()
 
     def clear_data(self) -> None:
         for curve in self.curves:
@@ -194,7 +258,8 @@ class GraphView(pg.PlotWidget):
         return first, first + (last - first) * (n - 1) / (ring.count - 1)
 
     def fit_y(self, left: float, right: float) -> None:
-        """Fit the y range to the values and lines between ``left`` and ``right``."""
+        """Fit the y range to the values and value-unit lines between ``left`` and ``right``, and
+        the right axis's y range to its own lines there (kept while they are all NaN)."""
         ring = self.panel.ring
         if ring.count == 0:
             return
@@ -208,18 +273,14 @@ class GraphView(pg.PlotWidget):
         if len(values) == 0:
             return
         lo, hi = float(values.min()), float(values.max())  # values are always finite
-        lines = data[CODE + 1:, visible]
-        if lines.size:
-            with np.errstate(invalid="ignore"), warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN while warming up
-                lo = min(lo, float(np.nanmin(lines)))
-                hi = max(hi, float(np.nanmax(lines)))
-            if not (np.isfinite(lo) and np.isfinite(hi)):
-                lo, hi = float(values.min()), float(values.max())
-        if hi - lo < 1e-12:
-            pad = max(abs(lo) * 0.05, 0.5)
-            lo, hi = lo - pad, hi + pad
-        self.view_box.setYRange(lo, hi, padding=0.06)
+        lines_lo, lines_hi = line_span(data, self._value_rows, visible)
+        if np.isfinite(lines_lo) and np.isfinite(lines_hi):
+            lo, hi = min(lo, lines_lo), max(hi, lines_hi)
+        set_y_range(self.view_box, lo, hi)
+        if self.right_box is not None:
+            lo, hi = line_span(data, self._own_scale_rows, visible)
+            if np.isfinite(lo) and np.isfinite(hi):
+                set_y_range(self.right_box, lo, hi)
 
     def release_data(self) -> None:
         """Drop the curves' data before a range change that ``render`` follows with new data,
@@ -298,6 +359,27 @@ class GraphView(pg.PlotWidget):
     def show_cursor(self, time_s: float) -> None:
         self.cursor.setValue(time_s)
         self.cursor.show()
+
+
+def line_span(data: np.ndarray, rows: Sequence[int], visible) -> tuple[float, float]:
+    """The smallest and largest non-NaN value of ``data``'s ``rows`` at the columns ``visible``;
+    (inf, -inf) when there is none. Row by row, so a slice takes no copy."""
+    lo, hi = np.inf, -np.inf
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN while warming up
+        for row in rows:
+            line = data[row, visible]
+            lo = np.fmin(lo, np.nanmin(line))  # fmin: a NaN minimum leaves lo as it was
+            hi = np.fmax(hi, np.nanmax(line))
+    return float(lo), float(hi)
+
+
+def set_y_range(box: pg.ViewBox, lo: float, hi: float) -> None:
+    """Show ``lo .. hi`` with a margin; a flat line gets a band around it."""
+    if hi - lo < 1e-12:
+        pad = max(abs(lo) * 0.05, 0.5)
+        lo, hi = lo - pad, hi + pad
+    box.setYRange(lo, hi, padding=0.06)
 
 
 class HistogramView(pg.PlotWidget):
@@ -392,14 +474,23 @@ class DetectorPanel(QFrame):
         The config's visualizations; none means the scrolling plot.
     history : int
         Samples kept for scrolling back.
+    own_scale_lines : sequence of str
+        The lines drawn against the right axis (``Detector.own_scale_lines``).
+    reserve_right_axis : bool
+        Keep the right axis's width free even without such lines. Linked plots line their time
+        axes up by pixel, so when any panel of a window has a right axis, every panel needs one
+        of the same width to show the same time range.
     """
 
     def __init__(self, index: int, label: str, params: Mapping, line_names: Sequence[str],
-                 views: Sequence[tuple[str, Mapping]] = (), history: int = HISTORY):
+                 views: Sequence[tuple[str, Mapping]] = (), history: int = HISTORY, *,
+                 own_scale_lines: Sequence[str] = (), reserve_right_axis: bool = False):
         super().__init__()
         self.index = index
         self.label = label
         self.line_names = tuple(line_names)
+        self.own_scale_lines = tuple(name for name in self.line_names if name in own_scale_lines)
+        self.reserve_right_axis = reserve_right_axis
         views = list(views) or [("GraphVisualization", {})]
         windows = [p.get("num_of_points") or DEFAULT_WINDOW for _, p in views]
         self.history = max(history, 2 * max(windows))
@@ -452,7 +543,8 @@ class DetectorPanel(QFrame):
         has_graph = any(isinstance(v, GraphView) for v in self.views)
         has_points = any(isinstance(v, StatusPointsView) for v in self.views)
         self.legend.setText(legend_html(self.line_names if has_graph else (),
-                                        markers=has_graph or has_points, ok_points=has_points))
+                                        markers=has_graph or has_points, ok_points=has_points,
+                                        own_scale_lines=self.own_scale_lines))
 
     @property
     def graphs(self) -> list[GraphView]:

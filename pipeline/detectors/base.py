@@ -79,6 +79,11 @@ class Detector(ABC):
         used (accepted with a warning).
     line_names : tuple of str
         The plot lines ``update`` returns besides the value (``"EMA"``, ``"UL"``, ...).
+    own_scale_lines : tuple of str
+        The lines of ``line_names`` that are not in the units of the sample values (a codisp,
+        a distance in feature space, a slope per sample, a dimensionless sum): drawn against
+        the values' axis they would squash the value curve, so a plot gives them an axis of
+        their own. Lines in value units (averages, fits, limits of the value) are not listed.
 
     Instance attribute ``delay`` (default 0): the result at sample t judges sample ``t - delay``
     (Hampel needs W later samples to judge one); evaluation aligns scores by it.
@@ -88,6 +93,7 @@ class Detector(ABC):
     delay: int = 0
     ignored_keys: ClassVar[frozenset[str]] = frozenset()
     line_names: ClassVar[tuple[str, ...]] = ()
+    own_scale_lines: ClassVar[tuple[str, ...]] = ()
 
     status_texts: tuple[str, ...]
     status_codes: np.ndarray

@@ -75,6 +75,7 @@ class Clustering(ModelDetector):
 
     name = "Clustering"
     line_names = ("distance",)
+    own_scale_lines = ("distance",)  # a distance in feature space, >= 0
 
     def __init__(
         self,

@@ -51,6 +51,7 @@ class Cumulative(Detector):
     name = "Cumulative"
     ignored_keys = frozenset({"UL", "LL"})
     line_names = ("running_mean", "cumulative")
+    own_scale_lines = ("cumulative",)  # dimensionless; the running mean is in value units
 
     def __init__(
         self,

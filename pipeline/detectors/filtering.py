@@ -60,6 +60,10 @@ class Filtering(Detector):
 
     name = "Filtering"
     line_names = ("filtered", "deviation", "UL", "LL")
+    # The deviation x - y (mode 1 only) is a difference of values, around 0 instead of at the
+    # values' level. UL and LL are plotted in mode 0 only, where they limit the filtered signal
+    # (value units); so the choice holds for both modes.
+    own_scale_lines = ("deviation",)
 
     def __init__(
         self,

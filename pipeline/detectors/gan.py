@@ -95,6 +95,7 @@ class GAN(ModelDetector):
 
     name = "GAN"
     line_names = ("error", "limit")
+    own_scale_lines = ("error", "limit")  # squared errors in scaled units
     status_texts = (OK_TEXT, UNDEFINED_TEXT, "Error: outlier detected (GAN)")
     status_codes = np.array([Status.OK, Status.UNDEFINED, Status.ERROR], dtype=np.int8)
     min_fit_samples = 2

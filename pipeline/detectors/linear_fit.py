@@ -55,6 +55,7 @@ class LinearFit(Detector):
 
     name = "LinearFit"
     line_names = ("fit", "slope")
+    own_scale_lines = ("slope",)  # units per sample; the fit is in value units
 
     def __init__(
         self,

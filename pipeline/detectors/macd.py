@@ -70,6 +70,8 @@ class MACD(Detector):
 
     name = "MACD"
     line_names = ("MACD", "EMA1", "EMA2", "UL", "LL")
+    # The MACD and its limits are a difference of averages, around 0; the averages are values.
+    own_scale_lines = ("MACD", "UL", "LL")
 
     def __init__(
         self,

@@ -174,6 +174,7 @@ class RRCF(Detector):
 
     name = "RRCF"
     line_names = ("codisp",)
+    own_scale_lines = ("codisp",)  # points displaced
     status_texts = (OK_TEXT, UNDEFINED_TEXT, "Error: Anomaly detected")
     status_codes = np.array([Status.OK, Status.UNDEFINED, Status.ERROR], dtype=np.int8)
 

@@ -91,6 +91,7 @@ class TrendClassification(Detector):
 
     name = "Trend_Classification"
     line_names = ("trend",)
+    own_scale_lines = ("trend",)  # dimensionless, 1 = flat
 
     def __init__(
         self,

@@ -12,7 +12,7 @@ from PyQt5.QtWidgets import QApplication
 
 from gui import theme
 from gui.anomaly_table import EXPORT_HEADER, TIME
-from gui.plots import CODE, VALUE, X, GraphView, HistogramView, StatusPointsView
+from gui.plots import AXIS_WIDTH, CODE, VALUE, X, GraphView, HistogramView, StatusPointsView
 from gui.worker import FINISHED
 from pipeline.records import Status
 
@@ -70,6 +70,85 @@ def test_detector_lines_are_drawn_with_limits_dashed(finished_window):
         assert entry in legend
 
 
+def test_lines_in_other_units_get_a_right_axis_fitted_to_them_and_the_values_keep_theirs(
+        qtbot, finished_window):
+    window = finished_window("rrcf.json")
+    panel = window.panels[0]
+    graph = panel.graphs[0]
+    axis = graph.getPlotItem().getAxis("right")
+    assert axis.isVisible() and axis.labelText == "codisp"
+    codisp = graph.line_curves["codisp"]
+    assert codisp.getViewBox() is graph.right_box
+    assert graph.value_curve.getViewBox() is graph.view_box
+    assert graph.markers.getViewBox() is graph.view_box  # anomaly markers sit on the values
+    assert "codisp (right axis)" in panel.legend.text()
+    ring = panel.ring.view()
+    window.centre_on(float(ring[X, np.argmax(ring[CODE + 1])]))  # the highest codisp
+    (left, right), y_range = graph.view_box.viewRange()
+    x_range, own_y_range = graph.right_box.viewRange()
+    assert x_range == pytest.approx([left, right])
+    in_view = (ring[X] >= left) & (ring[X] <= right)
+    values, lines = ring[VALUE, in_view], ring[CODE + 1, in_view]
+    assert lines.max() > 10 * np.ptp(values)  # on one axis the values would be a flat line
+
+    def padded(y):  # what fit_y shows: the data's span and 6 % on either side
+        return pytest.approx([y.min() - 0.06 * np.ptp(y), y.max() + 0.06 * np.ptp(y)])
+    assert y_range == padded(values)
+    assert own_y_range == padded(lines)
+    assert graph.right_box.sceneBoundingRect().width() == pytest.approx(
+        graph.view_box.sceneBoundingRect().width(), abs=1)
+    centre = graph.viewport().rect().center()  # the wheel zooms time on both and stops following
+    window.set_following(True)
+    event = QWheelEvent(QPointF(centre), QPointF(graph.viewport().mapToGlobal(centre)), QPoint(0, 0),
+                        QPoint(0, 120), Qt.NoButton, Qt.NoModifier, Qt.NoScrollPhase, False)
+    QApplication.sendEvent(graph.viewport(), event)
+    assert not window.following
+    assert graph.view_box.viewRange()[0][1] - graph.view_box.viewRange()[0][0] < right - left
+    assert graph.right_box.viewRange()[0] == pytest.approx(graph.view_box.viewRange()[0])
+
+
+def test_only_the_lines_in_other_units_move_to_the_right_axis(finished_window):
+    window = finished_window("macd.json")
+    panel = window.panels[0]
+    graph = panel.graphs[0]
+    assert graph.getPlotItem().getAxis("right").labelText == "MACD / UL / LL"
+    on_right = {name for name, curve in graph.line_curves.items() if curve.getViewBox() is graph.right_box}
+    assert on_right == {"MACD", "UL", "LL"}
+    assert graph.line_curves["EMA1"].getViewBox() is graph.view_box
+    assert graph.level_lines["UL"].getViewBox() is graph.right_box  # fixed limits: level lines
+    assert graph.level_lines["UL"].isVisible() and graph.level_lines["UL"].value() == 1.0
+    legend = panel.legend.text()
+    assert "MACD (right axis)" in legend and "UL / LL (right axis)" in legend
+    assert "EMA1 (right" not in legend and "EMA1" in legend
+
+
+def test_panels_without_such_lines_show_no_right_axis_and_keep_the_time_axes_lined_up(
+        qtbot, make_window, run_to_end, tmp_path):
+    config = tmp_path / "mixed.json"
+    config.write_text(json.dumps({
+        "file_name": "resources/data/ads-1.csv", "anomaly_detection_alg": ["Welford()", "RRCF()"],
+        "anomaly_detection_conf": [{"input_vector_size": 1, "N": 30, "X": 4},
+                                   {"input_vector_size": 1, "num_trees": 10, "tree_size": 64,
+                                    "threshold": 30}]}))
+    window = make_window()
+    assert window.load_config(config)
+    assert run_to_end(window) == FINISHED
+    welford, rrcf = window.graphs
+    assert welford.right_box is None and not welford.getPlotItem().getAxis("right").isVisible()
+    assert "right axis" not in window.panels[0].legend.text()
+    assert rrcf.getPlotItem().getAxis("right").isVisible()
+    # linked plots line up by pixel: the same plot width shows the same time range
+    assert welford.view_box.width() == rrcf.view_box.width()
+    assert welford.view_box.viewRange()[0] == pytest.approx(rrcf.view_box.viewRange()[0])
+    assert welford.getPlotItem().width() - welford.view_box.width() > 2 * AXIS_WIDTH
+
+    default = make_window()
+    assert default.load_config("default.json")
+    for graph in default.graphs:  # no panel has a right axis: no room is kept for one
+        assert graph.right_box is None and not graph.getPlotItem().getAxis("right").isVisible()
+        qtbot.waitUntil(lambda g=graph: 0 < g.getPlotItem().width() - g.view_box.width() < 2 * AXIS_WIDTH)
+
+
 def test_plots_use_clip_to_view_and_peak_downsampling(finished_window):
     window = finished_window("default.json")
     for graph in window.graphs:
@@ -77,6 +156,9 @@ def test_plots_use_clip_to_view_and_peak_downsampling(finished_window):
             assert curve.opts["clipToView"] is True
             assert curve.opts["autoDownsample"] is True
             assert curve.opts["downsampleMethod"] == "peak"
+    codisp = finished_window("rrcf.json").graphs[0].line_curves["codisp"]  # on the right axis
+    assert codisp.opts["clipToView"] is True and codisp.opts["autoDownsample"] is True
+    assert codisp.opts["downsampleMethod"] == "peak" and codisp.opts["autoDownsampleFactor"] == 1.0
 
 
 def test_markers_show_every_visible_anomaly_in_its_status_colour(finished_window):

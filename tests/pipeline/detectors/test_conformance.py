@@ -2,11 +2,11 @@
 
 Each detector is exercised with its example parameters in tests/detector_examples.py (a test
 fails when a registered detector has none, so a new detector cannot skip the suite): its parameters survive a
-JSON round trip; it scores from the first sample; the same parameters (and seed) give the same
-output; memory stays flat on a long stream; results do not depend on batch cuts; a stream with
-injected spikes ranks them above normal samples. Invalid messages never reach a detector: the
-consumer rejects them (counted and dead-lettered), and the detector's results for the valid
-messages around them are unchanged.
+JSON round trip; the lines it plots on their own scale are among its plot lines; it scores from
+the first sample; the same parameters (and seed) give the same output; memory stays flat on a
+long stream; results do not depend on batch cuts; a stream with injected spikes ranks them above
+normal samples. Invalid messages never reach a detector: the consumer rejects them (counted and
+dead-lettered), and the detector's results for the valid messages around them are unchanged.
 """
 from __future__ import annotations
 
@@ -72,6 +72,13 @@ def outcome(detector, x, cuts):
 
 def test_every_registered_detector_has_an_example():
     assert set(NAMES) <= set(EXAMPLES), f"add EXAMPLES for {sorted(set(NAMES) - set(EXAMPLES))}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_lines_on_their_own_scale_are_plot_lines_of_the_detector(name):
+    cls = DETECTORS.resolve(name)
+    assert set(cls.own_scale_lines) <= set(cls.line_names)
+    assert len(set(cls.own_scale_lines)) == len(cls.own_scale_lines)
 
 
 @pytest.mark.parametrize("name", NAMES)
