@@ -13,8 +13,15 @@ from pipeline.records import OK_TEXT, UNDEFINED_TEXT, DetectorOutput, SampleBatc
 
 OK_IDX, UNDEFINED_IDX, ERROR_IDX = 0, 1, 2
 
-#: Slots of ``RandomCutForest.state``, the scalars the kernel updates in place.
-INDEX, POINTS, FREE_BRANCH_TOP, FREE_LEAF_TOP, NEXT_UNIFORM = range(5)
+#: Rows with a value beyond this are undefined, like non-finite ones: a box spanning more than the
+#: largest float would make its cut infinite (1e300 leaves room for 10^8 features).
+MAX_MAGNITUDE = 1e300
+
+
+def _kernel():
+    """``pipeline.kernels.rrcf``, imported on first use so that numba loads only with a forest."""
+    from pipeline.kernels import rrcf
+    return rrcf
 
 
 class RandomCutForest:
@@ -60,16 +67,6 @@ class RandomCutForest:
         self.uniforms = np.empty(0)
         self.state = np.zeros(5, dtype=np.int64)
 
-    @property
-    def index(self) -> int:
-        """Points inserted so far."""
-        return int(self.state[INDEX])
-
-    @property
-    def points(self) -> int:
-        """Points in every tree now (duplicates counted)."""
-        return int(self.state[POINTS])
-
     def _allocate(self, dim: int) -> None:
         T, S = self.num_trees, self.tree_size
         M = 2 * S
@@ -90,23 +87,22 @@ class RandomCutForest:
         self.free_leaves = np.arange(S - 1, -1, -1, dtype=np.int64)
         self.multiplicity = np.zeros(S, dtype=np.int64)
         self.ring_leaf = np.full(S, -1, dtype=np.int64)   # leaf slot of the point at ring position
-        self.state[FREE_BRANCH_TOP] = S - 1
-        self.state[FREE_LEAF_TOP] = S
+        self.state[_kernel().FREE_BRANCH_TOP] = S - 1
+        self.state[_kernel().FREE_LEAF_TOP] = S
 
     def update_many(self, x: np.ndarray) -> np.ndarray:
         """Insert the rows of ``x`` (float64 [n, dim], all finite) in order, each after forgetting
         the oldest point when the trees are full; returns each row's mean codisp over the trees."""
-        from pipeline.kernels.rrcf import advance  # numba loads on first use, not with every run
-
+        kernel = _kernel()
         x = np.ascontiguousarray(x, dtype=np.float64)
         if self.dim is None:
             self._allocate(x.shape[1])
         codisp = np.empty(len(x))
         done = 0
         while done < len(x):
-            if len(self.uniforms) - self.state[NEXT_UNIFORM] < self.worst_case_uniforms:
+            if len(self.uniforms) - self.state[kernel.NEXT_UNIFORM] < self.worst_case_uniforms:
                 self._draw_uniforms()
-            done += advance(x[done:], codisp[done:], self.uniforms, self.state, self.worst_case_uniforms,
+            done += kernel.advance(x[done:], codisp[done:], self.uniforms, self.state, self.worst_case_uniforms,
                              self.left, self.right, self.parent, self.cut_dim, self.cut, self.count,
                              self.lo, self.hi, self.root, self.free_branches, self.free_leaves,
                              self.multiplicity, self.ring_leaf)
@@ -118,10 +114,10 @@ class RandomCutForest:
 
     def _draw_uniforms(self) -> None:
         # the unused rest comes first, so the draws are one stream however the batches fall
-        rest = self.uniforms[self.state[NEXT_UNIFORM]:]
+        rest = self.uniforms[self.state[_kernel().NEXT_UNIFORM]:]
         block = max(self.UNIFORM_BLOCK, 2 * self.worst_case_uniforms)
         self.uniforms = np.concatenate([rest, self.rng.random(block)])
-        self.state[NEXT_UNIFORM] = 0
+        self.state[_kernel().NEXT_UNIFORM] = 0
 
     def leaf_slot(self, x: np.ndarray) -> int:
         """The leaf slot that holds point ``x`` (it must be in the trees)."""
@@ -139,8 +135,9 @@ class RRCF(Detector):
     the oldest one is forgotten, the sample is inserted, and its codisp (how many points its
     removal would displace relative to its own subtree, maximised over its ancestors) is averaged
     over the trees. ``codisp > threshold`` is ``"Error: Anomaly detected"`` (status -1), otherwise
-    OK (1); samples with a non-finite value are undefined (2) and not inserted. The original put
-    the codisp itself into ``status_code`` and the text; here it is the ``codisp`` plot line. Same
+    OK (1); samples with a non-finite value, or one beyond ±1e300 (``MAX_MAGNITUDE``), are
+    undefined (2) and not inserted. The original put the codisp itself into ``status_code`` and the
+    text; here it is the ``codisp`` plot line. Same
     semantics as the ``rrcf`` package, 200-350x faster (``benchmarks/rrcf_speed.py``); the
     random draws differ, so results agree with the original statistically, not sample by sample.
     Memory: fixed arrays of ``2 num_trees tree_size`` nodes. No warm-up: while the trees hold few
@@ -196,7 +193,7 @@ class RRCF(Detector):
         x = np.asarray(samples.values, dtype=np.float64)
         n = len(x)
         codisp = np.full(n, np.nan)
-        valid = np.isfinite(x).all(axis=1)
+        valid = (np.abs(x) <= MAX_MAGNITUDE).all(axis=1)   # False for NaN too
         codisp[valid] = self._forest.update_many(x[valid])
         status = np.where(codisp > self.threshold, ERROR_IDX, OK_IDX).astype(np.int16)
         status[~valid] = UNDEFINED_IDX

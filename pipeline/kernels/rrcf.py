@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from numba import njit
 
-from pipeline.detectors.rrcf import FREE_BRANCH_TOP, FREE_LEAF_TOP, INDEX, NEXT_UNIFORM, POINTS
+#: Slots of ``RandomCutForest.state``, the scalars the kernel updates in place. They live here,
+#: with the code compiled against them: numba's cache notices changes to this file only.
+INDEX, POINTS, FREE_BRANCH_TOP, FREE_LEAF_TOP, NEXT_UNIFORM = range(5)
 
 
 @njit(cache=True)

@@ -15,6 +15,7 @@ import pytest
 
 from pipeline.detectors import DETECTORS
 from pipeline.detectors.rrcf import RRCF, RandomCutForest
+from pipeline.records import SampleBatch
 from tests.conftest import REFVECTORS, batch_of
 from tests.pipeline.detectors.model_replay import reference, reference_codes, replay, samples
 
@@ -164,3 +165,12 @@ def test_random_draws_are_one_stream_however_often_they_are_refilled(monkeypatch
     monkeypatch.setattr(RandomCutForest, "UNIFORM_BLOCK", 1)   # a refill every few points
     often = RandomCutForest(8, 50, np.random.default_rng(0))
     assert np.array_equal(np.concatenate([often.update_many(x[:1]), often.update_many(x[1:])]), plenty)
+
+
+def test_values_near_the_largest_float_are_undefined_instead_of_breaking_the_trees():
+    # two such values span more than the largest float: their cut would be inf - inf = NaN
+    x = np.array([[1.0, -5.0], [1e308, -1e308], [2.0, -6.0], [1.0, -5.0], [3.0, -4.0]])
+    d = RRCF(num_trees=1, tree_size=8, threshold=5)
+    out = d.update(SampleBatch(np.arange(5.0), np.arange(5.0), x, np.arange(5)))
+    assert d.status_codes[out.status_idx].tolist() == [1, 2, 1, 1, 1]
+    check_trees(d._forest, [x[0], x[2], x[3], x[4]])
