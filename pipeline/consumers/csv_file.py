@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import warnings
 from pathlib import Path
 from typing import Iterator
 
@@ -96,19 +97,24 @@ class CsvReader:
         if frame is None:   # some row has the wrong field count: reject those rows, parse the rest
             kept, lines, rejected = self._drop_ragged_rows(data, first_line)
             frame = self._read_frame(kept, len(lines)) if len(lines) else None
-            if frame is None:
-                frame = pd.DataFrame([[None] * len(self.columns)] * 0, columns=self.columns, dtype=object)
+            if frame is None:   # what pandas still refuses (an unclosed quote): the csv module's fields
+                frame = self._fields_frame(kept)
         batch, bad = self._convert(frame, lines, data, first_line)
         return batch, sorted(rejected + bad, key=lambda r: r.position)
 
     def _read_frame(self, data: bytes, n_lines: int) -> pd.DataFrame | None:
-        """pandas' C parser on whole lines, or None when a row does not have one field per column."""
+        """pandas' C parser on whole lines, or None unless every line became one row with one
+        field per column."""
         try:
-            # only an empty field is missing: "NaN" or "null" in a row is a bad value, named as such
-            frame = pd.read_csv(io.BytesIO(data), header=None, names=self.columns, skip_blank_lines=False,
-                                keep_default_na=False, na_values=[""], low_memory=False, encoding="utf-8",
-                                encoding_errors="replace")
-        except (pd.errors.ParserError, ValueError):
+            with warnings.catch_warnings():
+                # index_col=False: a first row with a field too many must not turn the first column
+                # into an index (shifting every column of the chunk); pandas warns instead
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                # only an empty field is missing: "NaN" or "null" in a row is a bad value, named as such
+                frame = pd.read_csv(io.BytesIO(data), header=None, names=self.columns, index_col=False,
+                                    skip_blank_lines=False, keep_default_na=False, na_values=[""],
+                                    low_memory=False, encoding="utf-8", encoding_errors="replace")
+        except (pd.errors.ParserError, pd.errors.ParserWarning, ValueError):
             return None
         return frame if len(frame) == n_lines else None
 
@@ -130,6 +136,15 @@ class CsvReader:
             kept.append(raw)
             lines.append(first_line + offset)
         return b"\n".join(kept) + b"\n", np.array(lines, dtype=np.int64), rejected
+
+    def _fields_frame(self, data: bytes) -> pd.DataFrame:
+        """Text fields of each line by the csv module, one line at a time (every line must have
+        one field per column, or be blank)."""
+        rows = []
+        for raw in data.split(b"\n")[:-1]:
+            text = raw.decode("utf-8", errors="replace").rstrip("\r")
+            rows.append(next(csv.reader([text])) if text.strip() else [None] * len(self.columns))
+        return pd.DataFrame(rows, columns=self.columns, dtype=object).replace({"": None})
 
     def _where(self, line: int) -> str:
         return f"{self.path.name} line {line}"

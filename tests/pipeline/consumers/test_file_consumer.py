@@ -202,3 +202,16 @@ def test_a_ragged_row_does_not_change_how_the_other_rows_of_its_chunk_are_judged
     reasons = {r.raw: r.reason for r in with_ragged["rejected"] if "fields" not in r.reason}
     assert reasons == {r.raw: r.reason for r in without["rejected"]}
     assert with_ragged["values"].tolist() == without["values"].tolist()
+
+
+def test_an_unclosed_quote_loses_no_row_of_its_chunk(tmp_path):
+    (tmp_path / "q.csv").write_text('timestamp,value\n1,2\n3,"4\n4,5\n')
+    got = read_all(tmp_path / "q.csv")
+    assert got["values"].ravel().tolist() == [2, 4, 5] and got["position"] == [2, 3, 4]
+
+
+def test_a_first_row_with_an_extra_field_is_rejected_and_shifts_no_column(tmp_path):
+    (tmp_path / "x.csv").write_text("timestamp,value\n1,2,3\n2,3\n3,4\n")
+    got = read_all(tmp_path / "x.csv")
+    assert got["values"].ravel().tolist() == [3, 4] and got["timestamp"].tolist() == [2, 3]
+    assert [(r.location, r.reason) for r in got["rejected"]] == [("x.csv line 2", "expected 2 fields, got 3")]
