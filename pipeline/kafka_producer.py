@@ -52,16 +52,24 @@ class DeliveryTracker:
         self.failure: str | None = None
         self.failed = 0
         self.sent = 0
+        self.last_client_error: str | None = None   # connection trouble the client retries
 
     def fail(self, reason: str) -> None:
+        """A message was not delivered."""
         self.failed += 1
+        self.refuse(reason)
+
+    def refuse(self, reason: str) -> None:
+        """Nothing more will be delivered (refused credentials, a fatal client error)."""
         if self.failure is None:
             self.failure = reason
 
     def error(self) -> KafkaDeliveryError:
         servers = ",".join(self.kafka.bootstrap_servers)
         count = f"{self.failed:,} {self.purpose} not delivered" if self.failed else f"cannot write {self.purpose}"
-        return KafkaDeliveryError(f"Kafka {servers}: {count}: {self.failure}")
+        # a delivery that timed out says nothing of why; the client's last complaint usually does
+        cause = f" (last client error: {self.last_client_error})" if self.last_client_error else ""
+        return KafkaDeliveryError(f"Kafka {servers}: {count}: {self.failure}{cause}")
 
     def check(self) -> None:
         if self.failure is not None:
@@ -85,6 +93,9 @@ class LibrdkafkaProducer:
                           "(pip install -r requirements.txt)") from err
         calm_kafka_logging()
         self.tracker = DeliveryTracker(kafka, purpose)
+        # refused credentials do not get better by retrying until the delivery timeout
+        self._final_errors = {confluent_kafka.KafkaError._AUTHENTICATION,
+                              confluent_kafka.KafkaError.SASL_AUTHENTICATION_FAILED}
         options = {
             "bootstrap.servers": ",".join(kafka.bootstrap_servers),
             "client.id": kafka.client_id,
@@ -115,13 +126,15 @@ class LibrdkafkaProducer:
             self.tracker.fail(f"{err.name()}: {err.str()}")
 
     def _on_client_error(self, err) -> None:
-        # Connection trouble (_TRANSPORT, _ALL_BROKERS_DOWN) is retried by librdkafka until a
-        # message's delivery timeout; only a fatal error (say, the idempotent producer's state
-        # is lost) means nothing more will be delivered.
-        if err.fatal():
-            self.tracker.fail(f"{err.name()}: {err.str()}")
+        # Connection trouble (_TRANSPORT, _ALL_BROKERS_DOWN, a TLS handshake) is retried by
+        # librdkafka until a message's delivery timeout, and named in the error then; refused
+        # credentials and fatal errors (the idempotent producer's state lost) end the run at once.
+        reason = f"{err.name()}: {err.str()}"
+        if err.fatal() or err.code() in self._final_errors:
+            self.tracker.refuse(reason)
         else:
-            log.debug("Kafka producer for %s: %s", self.tracker.purpose, err.str())
+            self.tracker.last_client_error = reason
+            logging.getLogger(LIBRDKAFKA_LOGGER).warning("Kafka producer for %s: %s", self.tracker.purpose, reason)
 
     def send(self, topic: str, value: bytes | str, key: bytes | str | None = None,
              headers: list[tuple[str, bytes]] | None = None) -> None:

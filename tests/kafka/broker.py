@@ -91,11 +91,14 @@ def wait_until(condition: Callable[[], Any], timeout: float, what: str, interval
 
 
 class Broker:
-    """One tansu broker process on ``127.0.0.1:port``; ``stop()`` in a finalizer."""
+    """One tansu broker process on ``127.0.0.1:port``; ``stop()`` in a finalizer. ``options`` go
+    to ``tansu broker`` as they are (``--authentication`` makes it refuse every client: it has
+    no SASL mechanism to offer)."""
 
-    def __init__(self, port: int | None = None, log_path: Path | None = None):
+    def __init__(self, port: int | None = None, log_path: Path | None = None, options: Sequence[str] = ()):
         self.port = port or free_port()
         self.log_path = log_path
+        self.options = tuple(options)
         self.process: subprocess.Popen | None = None
 
     @property
@@ -106,7 +109,7 @@ class Broker:
         url = f"tcp://{self.bootstrap}"
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         self.process = subprocess.Popen(
-            [str(TANSU), "broker", "--listener-url", url, "--advertised-listener-url", url],
+            [str(TANSU), "broker", "--listener-url", url, "--advertised-listener-url", url, *self.options],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent)
         if self.log_path:
             log.close()

@@ -10,6 +10,7 @@ import pytest
 from pipeline.kafka_clients import KafkaDeliveryError
 from pipeline.kafka_config import KafkaConfig
 from pipeline.kafka_producer import KafkaPythonProducer, LibrdkafkaProducer, librdkafka_security, open_producer
+from tests.kafka.broker import Broker
 
 PRODUCERS = [LibrdkafkaProducer, KafkaPythonProducer]
 
@@ -50,11 +51,30 @@ def test_a_delivery_that_times_out_fails_the_flush_with_the_count(brokers, produ
     producer.flush()
     broker.stop()
     producer.send_all("out", [b"lost 1", b"lost 2"])
-    with pytest.raises(KafkaDeliveryError, match=r"results for out not delivered"):
+    with pytest.raises(KafkaDeliveryError, match=r"results for out not delivered") as failure:
         producer.flush()
+    if producer_class is LibrdkafkaProducer:   # the timeout names what the client last ran into
+        assert "last client error" in str(failure.value)
     with pytest.raises(KafkaDeliveryError):  # and every later flush, until the run ends
         producer.flush()
     producer.close()
+
+
+def test_refused_credentials_fail_the_flush_at_once_not_after_the_delivery_timeout(tmp_path):
+    broker = Broker(log_path=tmp_path / "tansu.log", options=["--authentication"]).start()
+    try:
+        config = kafka_config(broker.bootstrap, security_protocol="SASL_PLAINTEXT", sasl_mechanism="PLAIN",
+                              sasl_plain_username="u", sasl_plain_password="p")
+        # were the refusal only retried, the flush would end at the delivery timeout with
+        # _MSG_TIMED_OUT and "1 results ... not delivered" instead
+        producer = LibrdkafkaProducer(config, "results for out", enable_idempotence=False, acks=1,
+                                      delivery_timeout_ms=20000)
+        producer.send("out", b"x")
+        with pytest.raises(KafkaDeliveryError, match=r"cannot write results for out: _AUTHENTICATION"):
+            producer.flush()
+        producer.close()
+    finally:
+        broker.stop()
 
 
 def test_a_config_the_client_refuses_is_an_error_that_names_the_servers():
