@@ -29,6 +29,13 @@ CHUNK_BYTES = 4 << 20
 LABEL_COLUMNS = ("label", "labelInfo")
 
 
+def line_fields(raw: bytes) -> tuple[str, list[str]]:
+    """(the text of one line, its fields by the csv module). One line at a time, so that an
+    unclosed quote ends with its line instead of swallowing the lines after it."""
+    text = raw.decode("utf-8", errors="replace").rstrip("\r")
+    return text, next(csv.reader([text]), [])
+
+
 class CsvReader:
     """Iterates a CSV file as (SampleBatch, rejected rows) chunks.
 
@@ -127,8 +134,7 @@ class CsvReader:
         if texts and texts[-1] == b"":
             texts.pop()
         for offset, raw in enumerate(texts):
-            text = raw.decode("utf-8", errors="replace").rstrip("\r")
-            fields = next(csv.reader([text]), [])
+            text, fields = line_fields(raw)
             if len(fields) != len(self.columns) and text.strip():
                 rejected.append(RejectedRecord(self._where(first_line + offset), first_line + offset,
                                                f"expected {len(self.columns)} fields, got {len(fields)}", text))
@@ -142,8 +148,8 @@ class CsvReader:
         one field per column, or be blank)."""
         rows = []
         for raw in data.split(b"\n")[:-1]:
-            text = raw.decode("utf-8", errors="replace").rstrip("\r")
-            rows.append(next(csv.reader([text])) if text.strip() else [None] * len(self.columns))
+            text, fields = line_fields(raw)
+            rows.append(fields if text.strip() else [None] * len(self.columns))
         return pd.DataFrame(rows, columns=self.columns, dtype=object).replace({"": None})
 
     def _where(self, line: int) -> str:

@@ -9,7 +9,7 @@ from pydantic import Field
 from pipeline.detectors.band import Band
 from pipeline.detectors.base import Detector, ParameterError
 from pipeline.detectors.macd import _EMAFilter
-from pipeline.detectors.percentile import trailing_percentiles
+from pipeline.detectors.percentile import numpy_lerp, trailing_percentiles
 from pipeline.records import OK_TEXT, UNDEFINED_TEXT, DetectorOutput, SampleBatch, Status
 
 OK_IDX, UNDEFINED_IDX, ABOVE_IDX, BELOW_IDX = 0, 1, 2, 3
@@ -32,9 +32,7 @@ def growing_percentiles(x: np.ndarray, lengths: np.ndarray, percentiles) -> list
     stats = prefix_order_statistics(np.ascontiguousarray(x, dtype=np.float64), lengths.astype(np.int64), ranks)
     results = []
     for (virtual, below, _), a, b in zip(plan, stats[0::2], stats[1::2]):
-        gamma = virtual - below
-        diff = b - a
-        results.append(np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma))
+        results.append(numpy_lerp(a, b, virtual - below))
     return results
 
 

@@ -44,10 +44,16 @@ def trailing_percentiles(x: np.ndarray, window: int, percentiles: Sequence[float
         if gamma == 0:
             results.append(a)
             continue
-        b = order_stat[below + 1]
-        diff = b - a
-        results.append(b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma)
+        results.append(numpy_lerp(a, order_stat[below + 1], gamma))
     return results
+
+
+def numpy_lerp(a: np.ndarray, b: np.ndarray, gamma) -> np.ndarray:
+    """``np.percentile``'s "linear" interpolation between neighbouring order statistics ``a`` and
+    ``b`` at fraction ``gamma`` (a number or an array): the two-sided lerp numpy uses, from ``b``
+    when ``gamma >= 0.5``, so results equal numpy's to the bit."""
+    diff = b - a
+    return np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma)
 
 
 def trailing_order_statistics(x: np.ndarray, window: int, ranks: list[int]) -> dict[int, np.ndarray]:
