@@ -114,7 +114,7 @@ class LibrdkafkaProducer:
         try:
             self._producer = confluent_kafka.Producer(options)
         except confluent_kafka.KafkaException as err:
-            self.tracker.failure = err.args[0].str() if err.args else str(err)
+            self.tracker.refuse(err.args[0].str() if err.args else str(err))
             raise self.tracker.error() from err
 
     @property
@@ -213,7 +213,7 @@ class KafkaPythonProducer:
                         **self.kafka.client_options(), bootstrap_timeout_ms=self.options["delivery_timeout_ms"],
                         **self.options)
                 except Exception as err:
-                    self.tracker.failure = str(err)
+                    self.tracker.refuse(str(err))
                     raise self.tracker.error() from err
             if self._producer is None:
                 raise KafkaDeliveryError(f"Kafka producer for {self.tracker.purpose} is closed")
