@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import csv
+import errno
 import json
+import os
+import shutil
 
 import numpy as np
 import pytest
 
 from pipeline.detectors import BorderCheck
+from pipeline.detectors.base import ParameterError
 from pipeline.engine import DetectorRun
 from pipeline.outputs import FileOutput, RunContext, TerminalOutput
 from tests.conftest import batch_of
@@ -126,3 +130,254 @@ def test_json_records_write_missing_values_as_null_and_keep_every_digit(tmp_path
     write(path, [DetectorRun(0, BorderCheck(UL=1, LL=0)).process(b)])
     values = [json.loads(line)["value"] for line in path.read_text().splitlines()]
     assert values == [[0.1, None], [1e-7, 123456789.125]]
+
+
+# -- a file a crash or a full disk cut off -------------------------------------------------------
+
+def three_record_document(path):
+    write(path, [results([0.0, 3.0]), results([-1.5], start=2)])
+    return path.read_bytes()
+
+
+def record_ends(text: bytes) -> list[int]:
+    """Where each record of a document FileOutput wrote ends (just after its "}")."""
+    ends, offset = [], 0
+    for line in text.split(b"\n"):
+        if line.startswith(b"{\"timestamp"):
+            ends.append(offset + len(line.rstrip(b",")))
+        offset += len(line) + 1
+    return ends
+
+
+def test_json_cut_off_anywhere_is_repaired_on_append_keeping_every_complete_record(tmp_path, caplog):
+    path = tmp_path / "out.json"
+    whole = three_record_document(path)
+    ends = record_ends(whole)
+    assert len(ends) == 3
+    for cut in range(len(whole)):
+        path.write_bytes(whole[:cut])
+        caplog.clear()
+        write(path, [results([9.0], start=100)], mode="a")
+        records = json.loads(path.read_text())["data"]
+        kept = sum(end <= cut for end in ends)
+        assert [r["timestamp"] for r in records] == [0.0, 1.0, 2.0][:kept] + [100.0], cut
+        if 0 < cut and not whole[:cut].endswith(b"]}"):  # the last newline is not needed
+            head = len(b'{"data": [')
+            dropped = cut - ends[kept - 1] if kept else cut if cut < head else cut - head
+            assert f"dropped its last {dropped} byte" in caplog.text, (cut, caplog.text)
+
+
+def test_json_cut_off_is_closed_again_on_open_even_if_nothing_follows(tmp_path):
+    path = tmp_path / "out.json"
+    whole = three_record_document(path)
+    path.write_bytes(whole[:-10])
+    out = FileOutput(file_name=str(path), mode="a")
+    out.open(RunContext(log_dir=tmp_path))
+    assert [r["timestamp"] for r in json.loads(path.read_text())["data"]] == [0.0, 1.0]
+    out.close()
+
+
+def test_a_whole_json_document_is_appended_to_without_a_warning(tmp_path, caplog):
+    path = tmp_path / "out.json"
+    three_record_document(path)
+    write(path, [results([9.0], start=100)], mode="a")
+    assert len(json.loads(path.read_text())["data"]) == 4
+    assert "dropped" not in caplog.text
+
+
+def test_a_document_the_original_project_wrote_is_appended_to(tmp_path):
+    path = tmp_path / "out.json"
+    path.write_text(json.dumps({"data": [{"timestamp": 1.0}, {"timestamp": 2.0}]}))
+    write(path, [results([9.0], start=100)], mode="a")
+    assert [r["timestamp"] for r in json.loads(path.read_text())["data"]] == [1.0, 2.0, 100.0]
+
+
+@pytest.mark.parametrize("content", [
+    '{"something": 1}',
+    '{"other": [1, 2]}',
+    "[1, 2, 3]",
+    "timestamp,value\n1,2\n",
+    '{"data": [{"timestamp": 1.0}, {"timestamp": 2.0}, {"timest',  # one line: no record to cut back to
+])
+def test_appending_to_a_json_file_that_is_not_our_document_is_refused_and_leaves_it_untouched(tmp_path, content):
+    path = tmp_path / "foreign.json"
+    path.write_text(content)
+    with pytest.raises(ValueError, match="cannot append") as refused:
+        FileOutput(file_name=str(path), mode="a").open(RunContext(log_dir=tmp_path))
+    assert str(path) in str(refused.value)
+    assert path.read_text() == content
+
+
+@pytest.mark.parametrize("name", ["out.csv", "out.jsonl", "out.txt"])
+def test_a_line_file_cut_off_mid_line_loses_only_that_line_on_append(tmp_path, name, caplog):
+    path = tmp_path / name
+    write(path, [results([0.0, 3.0])])
+    whole = path.read_bytes()
+    lines = whole.splitlines(keepends=True)
+    for cut in range(1, len(whole)):
+        path.write_bytes(whole[:cut])
+        write(path, [results([9.0], start=100)], mode="a")
+        kept = [line for line in lines if whole.index(line) + len(line) <= cut]
+        if name == "out.csv" and not kept:
+            kept = [lines[0]]  # the cut header is written again
+        new = write(tmp_path / f"new{path.suffix}", [results([9.0], start=100)]).path.read_bytes()
+        assert path.read_bytes() == b"".join(kept) + new.splitlines(keepends=True)[-1], cut
+    assert "dropped its last" in caplog.text
+
+
+# -- a file deleted or renamed during the run ----------------------------------------------------
+
+def read_records(path, suffix=None):
+    """The timestamps of the records in a file of format ``suffix`` (default: the path's)."""
+    text = path.read_text()
+    suffix = suffix or path.suffix
+    if suffix == ".json":
+        return [r["timestamp"] for r in json.loads(text)["data"]]
+    if suffix == ".csv":
+        return [float(r["timestamp"]) for r in csv.DictReader(text.splitlines())]
+    if suffix == ".jsonl":
+        return [json.loads(line)["timestamp"] for line in text.splitlines()]
+    return [float(line.split(":")[0]) for line in text.splitlines()]
+
+
+@pytest.mark.parametrize("name", ["out.csv", "out.json", "out.jsonl", "out.txt"])
+@pytest.mark.parametrize("how", ["deleted", "renamed", "rotated_with_a_new_empty_file"])
+def test_an_output_deleted_or_renamed_mid_run_is_created_again_and_nothing_is_lost(tmp_path, name, how, caplog):
+    path = tmp_path / name
+    out = FileOutput(file_name=name)
+    out.open(RunContext(log_dir=tmp_path))
+    out.write(results([0.0, 3.0]))
+    out.flush()
+    if how == "deleted":
+        old = tmp_path / f"kept{path.suffix}"
+        os.link(path, old)  # what a reader still holding the deleted file sees
+        path.unlink()
+    else:
+        old = path.rename(tmp_path / f"{name}.1")
+        if how == "rotated_with_a_new_empty_file":
+            path.touch()
+    out.write(results([-1.5], start=2))
+    out.flush()
+    out.write(results([0.5], start=3))
+    out.close()
+    assert read_records(old, path.suffix) == [0.0, 1.0]
+    assert read_records(path) == [2.0, 3.0]
+    assert caplog.text.count("deleted or moved away") == 1
+    if name == "out.csv":
+        assert path.read_text().splitlines()[0] == ",".join(FIELDS)
+
+
+def test_each_rotation_is_followed(tmp_path, caplog):
+    path = tmp_path / "out.csv"
+    out = FileOutput(file_name=str(path))
+    out.open(RunContext(log_dir=tmp_path))
+    for k in range(3):
+        out.write(results([float(k)], start=k))
+        out.flush()
+        path.rename(tmp_path / f"out.csv.{k}")
+    out.write(results([9.0], start=9))
+    out.close()
+    assert [read_records(tmp_path / f"out.csv.{k}", ".csv") for k in range(3)] == [[0.0], [1.0], [2.0]]
+    assert read_records(path) == [9.0]
+    assert caplog.text.count("deleted or moved away") == 3
+
+
+def test_an_output_whose_folder_was_removed_mid_run_is_created_again(tmp_path):
+    out = FileOutput(file_name="sub/out.jsonl")
+    out.open(RunContext(log_dir=tmp_path))
+    out.write(results([0.0]))
+    out.flush()
+    shutil.rmtree(tmp_path / "sub")
+    out.write(results([1.0], start=1))
+    out.close()
+    assert read_records(tmp_path / "sub" / "out.jsonl") == [1.0]
+
+
+# -- a full disk ---------------------------------------------------------------------------------
+
+def test_a_full_disk_fails_the_flush_with_an_error_naming_the_file(tmp_path):
+    path = tmp_path / "out.jsonl"
+    path.symlink_to("/dev/full")  # a real device whose every write fails with ENOSPC
+    out = FileOutput(file_name=str(path))
+    out.open(RunContext(log_dir=tmp_path))
+    out.write(results([0.0, 3.0]))
+    with pytest.raises(OSError) as failed:
+        out.flush()
+    assert failed.value.errno == errno.ENOSPC
+    assert str(path) in str(failed.value) and "2 records" in str(failed.value)
+    with pytest.raises(OSError):
+        out.close()  # the records are still pending: closing tries once more, and says so
+
+
+def test_a_csv_on_a_full_disk_fails_when_the_run_opens_it(tmp_path):
+    path = tmp_path / "out.csv"
+    path.symlink_to("/dev/full")
+    with pytest.raises(OSError, match="cannot write the header") as failed:
+        FileOutput(file_name=str(path)).open(RunContext(log_dir=tmp_path))
+    assert failed.value.errno == errno.ENOSPC
+
+
+class FillsUp:
+    """A file on a disk with ``room`` bytes free: a write beyond them fails with ENOSPC after
+    writing what fits, and truncating frees space again (the device /dev/full above fails every
+    write, so it cannot show a partly written flush)."""
+
+    def __init__(self, file, room):
+        self.file, self.room = file, room
+
+    def truncate(self, size=None):
+        before = os.fstat(self.file.fileno()).st_size
+        after = self.file.truncate(size)
+        self.room += max(0, before - after)
+        return after
+
+    def write(self, data):
+        if self.room <= 0:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        written = self.file.write(bytes(data[:self.room]))
+        self.room -= written
+        return written
+
+    def __getattr__(self, name):
+        return getattr(self.file, name)
+
+
+@pytest.mark.parametrize("name", ["out.csv", "out.json", "out.jsonl", "out.txt"])
+def test_a_flush_failing_on_a_full_disk_leaves_the_file_valid_and_a_later_flush_writes_every_record(
+        tmp_path, name):
+    path = tmp_path / name
+    out = FileOutput(file_name=name)
+    out.open(RunContext(log_dir=tmp_path))
+    out.write(results([0.0, 3.0]))
+    out.flush()
+    before = path.read_bytes()
+    out.write(results([-1.5, 0.5], start=2))
+    real = out._file
+    out._file = FillsUp(real, room=30)
+    with pytest.raises(OSError, match="No space left"):
+        out.flush()
+    assert path.read_bytes() == before  # the half-written records are gone, the file is whole
+    out._file = real  # space was freed
+    out.write(results([0.1], start=4))
+    out.close()
+    assert read_records(path) == [0.0, 1.0, 2.0, 3.0, 4.0]
+
+
+def test_a_json_output_must_be_a_regular_file(tmp_path):
+    path = tmp_path / "out.json"
+    path.symlink_to("/dev/full")
+    with pytest.raises(ValueError, match="regular file"):
+        FileOutput(file_name=str(path)).open(RunContext(log_dir=tmp_path))
+
+
+# -- names ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["../out.csv", "sub/../../out.csv", ".."+"/log2/out.json"])
+def test_a_relative_name_leaving_the_log_folder_is_refused(name):
+    with pytest.raises(ParameterError, match="inside the log folder"):
+        FileOutput(file_name=name)
+
+
+@pytest.mark.parametrize("name", ["sub/../out.csv", "./out.csv", "..out.csv", "/tmp/elsewhere/out.csv"])
+def test_names_inside_the_log_folder_and_absolute_names_are_accepted(name):
+    FileOutput(file_name=name)
