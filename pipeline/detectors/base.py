@@ -56,6 +56,9 @@ class DetectorContext:
     stream_key : str
         "" for the first stream key of a run; for another Kafka topic or message key, a text that
         tells it apart (its models get their own files: ``name`` carries it too).
+    config_dir : Path or None
+        The folder of the config file: a relative ``load_model_from`` path is looked up there and
+        in the project folder (never in the current directory). None: the project folder only.
     """
 
     name: str
@@ -64,6 +67,7 @@ class DetectorContext:
     training_vectors: Callable[[Path], Any]
     feature_layout: str = ""
     stream_key: str = ""
+    config_dir: Path | None = None
 
 
 class Detector(ABC):

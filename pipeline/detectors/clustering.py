@@ -7,7 +7,7 @@ import numpy as np
 from pydantic import Field
 from scipy.spatial import cKDTree
 
-from pipeline.detectors.model_store import (LoadModelFrom, ModelDetector, RandomState, RetrainFile,
+from pipeline.detectors.model_store import (LoadModelFrom, ModelDetector, ModelError, RandomState, RetrainFile,
                                             RetrainInterval, SamplesForRetrain, TrainData)
 
 
@@ -17,12 +17,6 @@ class CoreSamples:
     def __init__(self, points: np.ndarray):
         self.points = points
         self._tree = cKDTree(points) if len(points) else None
-
-    def __getstate__(self):
-        return {"points": self.points}  # the tree is rebuilt on load
-
-    def __setstate__(self, state):
-        self.__init__(state["points"])
 
     def nearest(self, vectors: np.ndarray) -> np.ndarray:
         """Euclidean distance of each vector to the nearest core sample (inf when there is none)."""
@@ -104,6 +98,16 @@ class Clustering(ModelDetector):
         from sklearn.cluster import DBSCAN
         fitted = DBSCAN(eps=self.eps, min_samples=self.min_samples).fit(vectors)
         return CoreSamples(vectors[np.sort(fitted.core_sample_indices_)].copy())
+
+    def _model_state(self, model):
+        return {"core_samples": model.points}   # the k-d tree is rebuilt from them on load
+
+    def _model_from_state(self, state):
+        points = state["core_samples"]
+        if not (isinstance(points, np.ndarray) and points.dtype == np.float64 and points.ndim == 2
+                and points.shape[1] == self._width and np.isfinite(points).all()):
+            raise ModelError(f"the core samples are not finite float64[n, {self._width}]")
+        return CoreSamples(points)
 
     def _judge(self, model, vectors):
         distance = model.nearest(vectors)

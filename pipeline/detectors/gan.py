@@ -181,12 +181,39 @@ class GAN(ModelDetector):
             self._check_width(samples.values.shape[1])
         return super().update(samples)
 
+    def _model_state(self, model):
+        return {"centre": model.centre, "scale": model.scale, "coefs": model.coefs, "intercepts": model.intercepts}
+
+    def _model_from_state(self, state):
+        centre, scale = state["centre"], state["scale"]
+        coefs, intercepts = list(state["coefs"]), list(state["intercepts"])
+        if not all(isinstance(v, float) and np.isfinite(v) for v in (centre, scale)) or scale == 0:
+            raise ModelError("the autoencoder's scaling is not two finite numbers (scale not 0)")
+        arrays = coefs + intercepts
+        if not (len(coefs) == len(intercepts) >= 1 and all(isinstance(a, np.ndarray) and a.dtype == np.float64
+                                                            for a in arrays)):
+            raise ModelError("the autoencoder's layers are not float64 arrays, one bias per weight matrix")
+        width = self._width
+        for w, b in zip(coefs, intercepts):
+            if w.ndim != 2 or w.shape[0] != width or b.shape != (w.shape[1],):
+                raise ModelError("the autoencoder's layers do not connect")
+            width = w.shape[1]
+        if width != self._width:
+            raise ModelError(f"the autoencoder does not map {self._width} values to {self._width}")
+        return Autoencoder(centre, scale, coefs, intercepts)
+
     def _extra_state(self) -> dict:
         return {"history": self._history.copy(), "scaling": self._scaling}
 
     def _restore_extra_state(self, state: dict) -> None:
-        self._history = np.asarray(state.get("history", np.empty(0)), dtype=np.float64)
-        self._scaling = state.get("scaling")
+        history, scaling = state["history"], state["scaling"]
+        if not (isinstance(history, np.ndarray) and history.dtype == np.float64 and history.ndim == 1
+                and len(history) < self.train_conf["len_window"]):
+            raise ModelError(f"the error window is not float64[< {self.train_conf['len_window']}]")
+        if scaling is not None and not (len(scaling) == 2 and all(isinstance(v, float) for v in scaling)):
+            raise ModelError("the saved scaling is not two numbers")
+        self._history = history
+        self._scaling = None if scaling is None else (scaling[0], scaling[1])
 
 
 REGISTER = {"GAN": GAN}

@@ -10,7 +10,7 @@ from pydantic import ConfigDict, Field, with_config
 from typing_extensions import NotRequired, TypedDict
 
 from pipeline.detectors.base import ParameterError
-from pipeline.detectors.model_store import (LoadModelFrom, ModelDetector, RandomState, RetrainFile,
+from pipeline.detectors.model_store import (LoadModelFrom, ModelDetector, ModelError, RandomState, RetrainFile,
                                             RetrainInterval, SamplesForRetrain, TrainData)
 
 MaxSamples = Union[Literal["auto"], int, float]
@@ -67,6 +67,51 @@ def judge_forest(forest, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(outlier, anomaly score in (0, 1]) exactly as ``forest.predict`` decides, in one pass."""
     scores = forest.score_samples(vectors)  # minus the anomaly score of Liu et al.
     return (scores - forest.offset_) < 0, -scores
+
+
+def check_forest(forest, n_features: int) -> None:
+    """Raise ModelError unless ``forest`` is a fitted isolation forest on ``n_features`` whose trees
+    can only be walked from the root to a leaf through existing features.
+
+    scikit-learn walks a tree's node arrays without bounds checks, so a forest read from a file is
+    checked first: every split has two children with larger node ids (the walk ends) and a
+    feature that the tree's column selection has; every leaf has none.
+    """
+    from sklearn.ensemble import IsolationForest as SkIsolationForest
+    from sklearn.tree import ExtraTreeRegressor
+    from sklearn.tree._tree import Tree
+
+    if type(forest) is not SkIsolationForest:
+        raise ModelError(f"the forest is a {type(forest).__name__}, not an IsolationForest")
+    if forest.n_features_in_ != n_features:
+        raise ModelError(f"the forest takes {forest.n_features_in_} features, the model {n_features}")
+    trees, columns = forest.estimators_, forest.estimators_features_
+    paths, averages = forest._decision_path_lengths, forest._average_path_length_per_tree
+    if not (isinstance(trees, list) and len(trees) >= 1
+            and len(trees) == len(columns) == len(paths) == len(averages)):
+        raise ModelError("the forest's trees, column selections and path lengths do not match")
+    if not (np.isscalar(forest._max_samples) and np.isscalar(forest._max_features) and np.isscalar(forest.offset_)):
+        raise ModelError("the forest's max_samples, max_features or offset is not a number")
+    for i, (estimator, features) in enumerate(zip(trees, columns)):
+        if type(estimator) is not ExtraTreeRegressor or type(estimator.tree_) is not Tree:
+            raise ModelError(f"tree {i} is not an ExtraTreeRegressor with a fitted tree")
+        features = np.asarray(features)
+        if features.ndim != 1 or features.dtype.kind not in "iu" or not len(features) \
+                or features.min() < 0 or features.max() >= n_features:
+            raise ModelError(f"tree {i} selects features outside 0..{n_features - 1}")
+        tree = estimator.tree_
+        count = tree.node_count
+        if not 1 <= count <= tree.capacity:   # node arrays are read up to node_count
+            raise ModelError(f"tree {i} has {count} nodes in room for {tree.capacity}")
+        left, right, feature = tree.children_left, tree.children_right, tree.feature
+        ids = np.arange(count)
+        leaf = left == -1
+        split_ok = (left > ids) & (right > ids) & (left < count) & (right < count) \
+            & (feature >= 0) & (feature < min(len(features), n_features))
+        if not np.all(np.where(leaf, right == -1, split_ok)):
+            raise ModelError(f"tree {i} has a node that leads outside the tree or to a missing feature")
+        if np.shape(paths[i]) != (count,) or np.shape(averages[i]) != (count,):
+            raise ModelError(f"tree {i}'s path lengths do not match its {count} nodes")
 
 
 class IsolationForest(ModelDetector):
@@ -134,6 +179,13 @@ class IsolationForest(ModelDetector):
 
     def _fit(self, vectors):
         return fit_forest(self.train_conf, self._rng, vectors)
+
+    def _model_state(self, model):
+        return {"forest": model}
+
+    def _model_from_state(self, state):
+        check_forest(state["forest"], self._width)
+        return state["forest"]
 
     def _judge(self, model, vectors):
         outlier, score = judge_forest(model, vectors)

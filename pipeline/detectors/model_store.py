@@ -6,24 +6,40 @@ Training data
     and builds the same feature vectors as the stream gets, so a detector only ever sees
     constructed vectors (the original applied ``use_cols`` twice; here it cannot).
 
-Models on disk
+Models on disk (format 2)
     A model is a folder ``<models_dir>/<model name>/`` (the name is ``train_conf.model_name``, or
     the detector's name in the run, ``<config>_<index>``) holding
 
     - ``model.json``: ``format``, ``detector`` (config name), ``algorithm``, ``parameters`` (the
       ones that shape the fitted model), ``n_features``, ``feature_layout`` (when the run knows
-      it), ``training_samples``, ``libraries`` (python, numpy, scipy, scikit-learn versions),
-      ``saved`` (UTC time), ``retrain`` (``retrains``, ``samples_seen``, ``since_retrain``) and
-      ``model_sha256``;
-    - ``model.pkl``: the fitted model and the detector's random state (pickle);
+      it), ``training_samples``, ``libraries`` (python, numpy, scipy, scikit-learn, skops
+      versions), ``saved`` (UTC time), ``retrain`` (``retrains``, ``samples_seen``,
+      ``since_retrain``), ``state`` (the model and the detector's random state as JSON, naming
+      the arrays and estimators below) and ``files`` (the sha256 of every other file);
+    - ``arrays.npz``: the model's numbers as named numpy arrays, read with
+      ``allow_pickle=False``;
+    - ``estimators.skops``: only for models that hold scikit-learn estimators (the isolation
+      forests of IsolationForest and PCA), in skops' format, which rebuilds objects from their
+      attributes instead of running pickle's instructions;
     - ``retrain_buffer.csv``: with retraining, the samples the next retrain fits on, as
       ``timestamp,ftr_vector`` (rows that came from ``train_data`` have timestamp ``nan``).
 
-    Every file is replaced atomically and ``model.json`` is written last, so an interrupted save
-    is detected by its checksum. ``load_model_from`` (a model name in ``models_dir`` or a path to
-    a model folder) checks ``model.json`` against the config before it unpickles anything and
-    refuses a mismatch, naming each differing parameter. A pickle can run code when it is loaded:
-    load only models you trust.
+    Loading runs no code from the folder. ``load_model_from`` checks ``model.json`` against the
+    config first and refuses a mismatch, naming each differing parameter. It then checks every
+    type in ``estimators.skops`` against ``ESTIMATOR_TYPES``, a list shipped here, before skops
+    builds anything, and refuses a file naming any other type; each detector then checks that
+    what it got has the shapes and links a fit produces (a forest's trees must lead from the root
+    to a leaf through features that exist), so a tampered folder gives wrong scores at worst, or
+    is refused. Folders of format 1 (``model.pkl``) and pickles of the original project are
+    refused with what to do: unpickling can run code.
+
+    Every file is replaced atomically and ``model.json`` is written last with each file's sha256,
+    so an interrupted save (or a file copied in from another save) is refused by that integrity
+    check. The checksums sit beside the files: they show a save is whole, not who wrote it.
+
+    ``load_model_from`` is a model name looked up in ``models_dir`` only, a relative path (with a
+    ``/``) looked up in the project folder and the config's folder only, or an absolute path; never
+    in the current directory, where anyone who can write there could plant a model.
 
 Retraining
     With ``retrain_interval``, every valid sample enters a buffer of the last
@@ -47,11 +63,11 @@ import io
 import json
 import logging
 import os
-import pickle
 import platform
 import re
 import tempfile
 import time
+import zipfile
 from abc import abstractmethod
 from datetime import datetime, timezone
 from pathlib import Path
@@ -61,14 +77,48 @@ import numpy as np
 from pydantic import Field
 
 from pipeline.detectors.base import Detector, DetectorContext, ParameterError
+from pipeline.paths import PROJECT_ROOT
 from pipeline.records import OK_TEXT, UNDEFINED_TEXT, DetectorOutput, SampleBatch, Status
 
 log = logging.getLogger(__name__)
 
-MODEL_FORMAT = 1
+#: 1: model.pkl (pickle), refused since 2; 2: model.json + arrays.npz (+ estimators.skops).
+MODEL_FORMAT = 2
 META_FILE = "model.json"
-MODEL_FILE = "model.pkl"
+ARRAYS_FILE = "arrays.npz"
+ESTIMATORS_FILE = "estimators.skops"
 BUFFER_FILE = "retrain_buffer.csv"
+#: The pickle of a format 1 folder: recognised in order to refuse it, never read.
+PICKLE_FILE = "model.pkl"
+
+#: Every type an ``estimators.skops`` file may hold (skops' names for them), each with the skops
+#: loaders allowed to build it. These are what the isolation forests of IsolationForest and PCA
+#: consist of: skops builds the estimators with ``__new__`` and their own ``__setstate__``, a
+#: tree from its node arrays, arrays with ``np.load(allow_pickle=False)``; nothing here imports
+#: or calls anything a file names. A file naming any other type, or another loader (skops can
+#: also rebuild functions, methods and reduce calls), is refused before anything is built.
+ESTIMATOR_TYPES: dict[str, frozenset[str]] = {
+    "builtins.dict": frozenset({"DictNode"}),
+    "builtins.list": frozenset({"ListNode"}),
+    "builtins.tuple": frozenset({"TupleNode"}),
+    "builtins.str": frozenset({"JsonNode", "TypeNode"}),   # TypeNode: the type of a dict's keys
+    "builtins.int": frozenset({"JsonNode"}),
+    "builtins.float": frozenset({"JsonNode"}),
+    "builtins.bool": frozenset({"JsonNode"}),
+    "builtins.NoneType": frozenset({"JsonNode"}),
+    "numpy.ndarray": frozenset({"NdArrayNode"}),
+    "numpy.float64": frozenset({"NdArrayNode"}),
+    "numpy.int64": frozenset({"NdArrayNode"}),
+    "numpy.random.mtrand.RandomState": frozenset({"RandomStateNode"}),
+    "sklearn.ensemble._iforest.IsolationForest": frozenset({"ObjectNode"}),
+    "sklearn.tree._classes.ExtraTreeRegressor": frozenset({"ObjectNode"}),
+    "sklearn.tree._tree.Tree": frozenset({"TreeNode"}),
+}
+#: skops' reference to an object stored earlier in the same file (it names no type).
+_SKOPS_REFERENCE = "CachedNode"
+
+_ARRAY_KEY = "__array__"
+_ESTIMATOR_KEY = "__estimator__"
 
 #: Samples kept for retraining when ``samples_for_retrain`` is not given (the original kept every
 #: sample forever); bounds memory on an endless stream.
@@ -79,6 +129,9 @@ SLOW_FIT_S = 1.0
 
 OUTLIER_TEXT = "Error: outlier detected"
 OK_IDX, UNDEFINED_IDX, ERROR_IDX = 0, 1, 2
+
+RETRAIN_HINT = ("retrain it with train_data (delete the folder or point train_data at the data, and leave "
+                "load_model_from out until the new model is saved)")
 
 
 class ModelError(ValueError):
@@ -91,7 +144,8 @@ TrainData = Annotated[Optional[str], Field(description=(
     "training file: CSV 'timestamp,ftr_vector' (vector as list text) or plain numeric columns, "
     "JSON or JSON Lines; relative to the project, the config's folder or the current folder"))]
 LoadModelFrom = Annotated[Optional[str], Field(description=(
-    "a saved model to start from: a model name in the models folder or the path of a model folder"))]
+    "a saved model to start from: a model name in the models folder, or the path of a model folder "
+    "(absolute, or relative to the project or the config's folder)"))]
 RetrainInterval = Annotated[Optional[int], Field(ge=1, description=(
     "refit the model after every this many samples (on the last samples_for_retrain samples)"))]
 SamplesForRetrain = Annotated[Optional[int], Field(ge=1, le=MAX_RETRAIN_BUFFER, description=(
@@ -105,9 +159,10 @@ RandomState = Annotated[int, Field(ge=0, lt=2 ** 32, description=(
 
 def library_versions() -> dict[str, str]:
     import scipy
+    import skops
     import sklearn
     return {"python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__,
-            "scikit-learn": sklearn.__version__}
+            "scikit-learn": sklearn.__version__, "skops": skops.__version__}
 
 
 def model_folder_name(name: str) -> str:
@@ -140,55 +195,147 @@ def buffer_csv(timestamps: np.ndarray, vectors: np.ndarray) -> str:
     return out.getvalue()
 
 
-def read_buffer_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
+def read_buffer_csv(data: bytes) -> tuple[np.ndarray, np.ndarray]:
     """(timestamps, vectors) of a file written by ``buffer_csv``."""
-    with open(path, newline="") as f:
-        rows = list(csv.reader(f))[1:]
+    rows = list(csv.reader(io.StringIO(data.decode())))[1:]
     ts = np.array([float(r[0]) for r in rows])
     vectors = np.array([json.loads(r[1]) for r in rows], dtype=np.float64)
     return ts, vectors.reshape(len(rows), -1)
 
 
-def save_model(folder: Path, meta: dict, payload: Any,
+# -- what a model is stored as ---------------------------------------------------------------------
+
+def encode_state(value: Any) -> tuple[Any, dict[str, np.ndarray], dict[str, Any]]:
+    """Split a model's state into (JSON, named arrays, named scikit-learn estimators).
+
+    ``value`` may nest dicts (string keys), lists and tuples (both come back as lists) of JSON
+    scalars, numpy arrays of numbers and fitted scikit-learn estimators; each array or estimator
+    is replaced by ``{"__array__": name}`` or ``{"__estimator__": name}``.
+
+    >>> import numpy as np
+    >>> tree, arrays, estimators = encode_state({"scale": 2.0, "coefs": [np.zeros(2)]})
+    >>> tree, list(arrays), estimators
+    ({'scale': 2.0, 'coefs': [{'__array__': 'coefs.0'}]}, ['coefs.0'], {})
+    """
+    arrays: dict[str, np.ndarray] = {}
+    estimators: dict[str, Any] = {}
+
+    def encode(v: Any, path: str) -> Any:
+        if isinstance(v, np.ndarray):
+            if v.dtype.hasobject:
+                raise TypeError(f"model state {path}: an object array cannot be stored")
+            arrays[path] = v
+            return {_ARRAY_KEY: path}
+        if isinstance(v, dict):
+            if not all(isinstance(k, str) for k in v):
+                raise TypeError(f"model state {path}: dict keys must be strings")
+            return {k: encode(item, f"{path}.{k}" if path else k) for k, item in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [encode(item, f"{path}.{i}" if path else str(i)) for i, item in enumerate(v)]
+        if isinstance(v, np.generic):
+            return v.item()
+        if v is None or isinstance(v, (bool, int, float, str)):
+            return v
+        if type(v).__module__.split(".")[0] == "sklearn":
+            estimators[path] = v
+            return {_ESTIMATOR_KEY: path}
+        raise TypeError(f"model state {path}: a {type(v).__name__} cannot be stored in a model file")
+
+    return encode(value, ""), arrays, estimators
+
+
+def decode_state(tree: Any, arrays: dict[str, np.ndarray], estimators: dict[str, Any]) -> Any:
+    """The inverse of ``encode_state`` (lists stay lists); KeyError for a missing array or estimator."""
+    if isinstance(tree, dict):
+        if set(tree) == {_ARRAY_KEY}:
+            return arrays[tree[_ARRAY_KEY]]
+        if set(tree) == {_ESTIMATOR_KEY}:
+            return estimators[tree[_ESTIMATOR_KEY]]
+        return {k: decode_state(v, arrays, estimators) for k, v in tree.items()}
+    if isinstance(tree, list):
+        return [decode_state(v, arrays, estimators) for v in tree]
+    return tree
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def save_model(folder: Path, meta: dict, state: Any,
                buffer: tuple[np.ndarray, np.ndarray] | None = None) -> None:
     """Write a model folder (see the module docstring); ``model.json`` goes last."""
-    folder.mkdir(parents=True, exist_ok=True)
-    data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
-    meta = {**meta, "model_file": MODEL_FILE, "model_sha256": hashlib.sha256(data).hexdigest()}
-    _write_atomic(folder / MODEL_FILE, data)
+    tree, arrays, estimators = encode_state(state)
+    blobs = {}
+    out = io.BytesIO()
+    np.savez(out, allow_pickle=False, **arrays)
+    blobs[ARRAYS_FILE] = out.getvalue()
+    if estimators:
+        import skops.io
+        blobs[ESTIMATORS_FILE] = skops.io.dumps(estimators)
     if buffer is not None:
-        _write_atomic(folder / BUFFER_FILE, buffer_csv(*buffer).encode())
+        blobs[BUFFER_FILE] = buffer_csv(*buffer).encode()
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in blobs.items():
+        _write_atomic(folder / name, data)
+    meta = {**meta, "state": tree, "files": {name: _sha256(data) for name, data in blobs.items()}}
     _write_atomic(folder / META_FILE, (json.dumps(meta, indent=2) + "\n").encode())
+    # after model.json, which no longer lists them: an old pickle would get the folder refused
+    for stale in {PICKLE_FILE, ESTIMATORS_FILE, BUFFER_FILE} - set(blobs):
+        (folder / stale).unlink(missing_ok=True)
+
+
+def _model_candidates(value: str, context: DetectorContext) -> list[Path]:
+    """Where ``load_model_from`` may be, in order: never relative to the current directory."""
+    path = Path(value)
+    if path.is_absolute():
+        found = [path]
+    elif len(path.parts) == 1:
+        found = [] if context.models_dir is None else [Path(context.models_dir) / value,
+                                                       Path(context.models_dir) / model_folder_name(value)]
+    else:
+        roots = [PROJECT_ROOT] + ([Path(context.config_dir)] if context.config_dir is not None else [])
+        found = [root / path for root in roots]
+    # "models/if_model.pkl" (the original's model_name) names the folder "if_model" beside it
+    found += [p.parent / model_folder_name(p.name) for p in found if p.name.endswith(".pkl")]
+    return list(dict.fromkeys(found))
 
 
 def find_model(value: str, context: DetectorContext) -> Path:
-    """The model folder ``load_model_from`` names: a name in ``models_dir``, or a path (absolute,
-    or relative like ``train_data``); a path to the folder's ``model.json`` works too."""
-    path = Path(value)
-    candidates = []
-    if path.is_absolute():
-        candidates.append(path)
-    else:
-        if context.models_dir is not None:
-            candidates += [Path(context.models_dir) / path, Path(context.models_dir) / model_folder_name(value)]
-        for name in (str(path / META_FILE), str(path)):
-            found = context.resolve_path(name)
-            if found is not None:
-                candidates.append(Path(found))
+    """The model folder ``load_model_from`` names: a name in ``models_dir``; a relative path (with a
+    ``/``) in the project folder or the config's folder; an absolute path. A path to the folder's
+    ``model.json`` works too. A pickle file it names is refused (ModelError), never read."""
+    candidates = _model_candidates(value, context)
     for candidate in candidates:
-        folder = candidate.parent if candidate.name == META_FILE else candidate
-        if (folder / META_FILE).is_file():
+        folder = candidate.parent if candidate.name in (META_FILE, PICKLE_FILE) else candidate
+        if (folder / META_FILE).is_file() or (folder / PICKLE_FILE).is_file():
             return folder
-    looked = ", ".join(dict.fromkeys(str(c) for c in candidates)) or "nowhere"
-    raise ModelError(f"load_model_from: no saved model {value!r} (a model is a folder holding "
-                     f"{META_FILE} and {MODEL_FILE}; looked at {looked})")
+    for candidate in candidates:
+        if candidate.is_file() and candidate.suffix == ".pkl":
+            raise ModelError(
+                f"load_model_from: {candidate} is a pickle of the original anomalyDetection project; it cannot "
+                "be loaded safely (unpickling can run code), so it is not read. Train the model again with "
+                "train_data; the new model is saved in the models folder, from where load_model_from can load it")
+    looked = ", ".join(str(c) for c in candidates) or "nowhere (no models folder)"
+    raise ModelError(f"load_model_from: no saved model {value!r} (a model is a folder holding {META_FILE}; "
+                     "a name is looked up in the models folder, a relative path in the project folder and "
+                     f"the config's folder; looked at {looked})")
 
 
 def read_meta(folder: Path) -> dict:
+    """``model.json`` of a model folder; a format 1 folder (a pickle) is refused."""
+    if (folder / PICKLE_FILE).exists():
+        raise ModelError(f"load_model_from: {folder} holds a pickled model of an earlier version (format 1), "
+                         f"which is not loaded because unpickling can run code; {RETRAIN_HINT}")
     try:
-        return json.loads((folder / META_FILE).read_text())
+        meta = json.loads((folder / META_FILE).read_text())
     except (OSError, ValueError) as err:
         raise ModelError(f"load_model_from: cannot read {folder / META_FILE}: {err}") from None
+    if not isinstance(meta, dict):
+        raise ModelError(f"load_model_from: {folder / META_FILE} is not a model description (not a JSON object)")
+    if meta.get("format") == 1:
+        raise ModelError(f"load_model_from: {folder} holds a model of an earlier version (format 1), whose "
+                         f"pickle is not loaded because unpickling can run code; {RETRAIN_HINT}")
+    return meta
 
 
 def check_compatible(meta: dict, detector: str, parameters: dict, n_features: int | None,
@@ -216,22 +363,107 @@ def check_compatible(meta: dict, detector: str, parameters: dict, n_features: in
                          + ". Train a new model (train_data) or configure the detector as the model was trained.")
 
 
-def load_payload(folder: Path, meta: dict) -> Any:
-    """Unpickle ``model.pkl`` after checking it is the file ``model.json`` describes."""
+def read_checked(folder: Path, name: str, meta: dict) -> bytes:
+    """A file of the folder, if it is the one ``model.json`` lists (integrity: a whole save)."""
+    path = folder / name
     try:
-        data = (folder / MODEL_FILE).read_bytes()
+        data = path.read_bytes()
     except OSError as err:
-        raise ModelError(f"load_model_from: cannot read {folder / MODEL_FILE}: {err}") from None
-    if hashlib.sha256(data).hexdigest() != meta.get("model_sha256"):
-        raise ModelError(f"load_model_from: {folder / MODEL_FILE} is not the file {META_FILE} describes "
-                         "(checksum differs: an interrupted save or a replaced file)")
+        raise ModelError(f"load_model_from: cannot read {path}: {err}") from None
+    if _sha256(data) != meta["files"][name]:
+        raise ModelError(f"load_model_from: {path} is not the file {META_FILE} describes (checksum differs: "
+                         "an interrupted save or a replaced file)")
+    return data
+
+
+def read_arrays(data: bytes, path: Path) -> dict[str, np.ndarray]:
+    """The arrays of an ``arrays.npz`` (numbers only: an object array would need pickle)."""
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            return {name: npz[name] for name in npz.files}
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as err:
+        raise ModelError(f"load_model_from: {path} is not an array file this version wrote: {err}") from None
+
+
+def skops_types(data: bytes, path: Path) -> set[tuple[str, str]]:
+    """(type, skops loader) of every object an ``estimators.skops`` file describes, read from its
+    ``schema.json`` as plain JSON (nothing is built)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            schema = json.loads(z.read("schema.json"))
+    except (zipfile.BadZipFile, KeyError, ValueError) as err:
+        raise ModelError(f"load_model_from: {path} is not a skops file: {err}") from None
+    found: set[tuple[str, str]] = set()
+    pending = [schema]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            if "__loader__" in node or "__class__" in node:
+                loader = node.get("__loader__")
+                if loader != _SKOPS_REFERENCE:
+                    found.add((f"{node.get('__module__')}.{node.get('__class__')}", str(loader)))
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return found
+
+
+def read_estimators(data: bytes, path: Path) -> dict[str, Any]:
+    """The estimators of an ``estimators.skops``, built only when every type in it is in
+    ``ESTIMATOR_TYPES`` (checked by its schema and by skops' own audit before anything is built)."""
+    import skops.io
+    refused = {f"{kind} (as {loader})" if kind in ESTIMATOR_TYPES else kind
+               for kind, loader in skops_types(data, path) if loader not in ESTIMATOR_TYPES.get(kind, ())}
+    if not refused:
+        try:
+            untrusted = skops.io.get_untrusted_types(data=data)
+        except Exception as err:   # a malformed schema: skops' own errors vary by node
+            raise ModelError(f"load_model_from: {path} is not a skops file this version reads: {err}") from None
+        refused = {kind for kind in untrusted if kind not in ESTIMATOR_TYPES}
+    if refused:
+        raise ModelError(f"load_model_from: {path} holds types a model file may not hold: "
+                         f"{', '.join(sorted(refused))}; it is not loaded (a model may hold only "
+                         f"{', '.join(sorted(ESTIMATOR_TYPES))}). Where it came from is unknown: "
+                         f"{RETRAIN_HINT}")
+    try:
+        estimators = skops.io.loads(data, trusted=untrusted)
+    except Exception as err:   # skops raises what the estimators' __setstate__ raise
+        raise ModelError(f"load_model_from: {path} cannot be read: {err}") from None
+    if not isinstance(estimators, dict):
+        raise ModelError(f"load_model_from: {path} does not hold named estimators")
+    return estimators
+
+
+def load_state(folder: Path, meta: dict) -> Any:
+    """The state ``save_model`` stored, from the files ``model.json`` lists (after their checksums)."""
+    files = meta.get("files")
+    if not isinstance(files, dict) or not isinstance(meta.get("state"), dict):
+        raise ModelError(f"load_model_from: {folder / META_FILE} lists no model files or state")
+    arrays = read_arrays(read_checked(folder, ARRAYS_FILE, meta), folder / ARRAYS_FILE) if ARRAYS_FILE in files else {}
+    estimators = (read_estimators(read_checked(folder, ESTIMATORS_FILE, meta), folder / ESTIMATORS_FILE)
+                  if ESTIMATORS_FILE in files else {})
     saved_versions = meta.get("libraries", {})
     current = library_versions()
     differing = [f"{k} {saved_versions[k]} (now {current[k]})" for k in ("numpy", "scikit-learn")
                  if k in saved_versions and saved_versions[k] != current[k]]
     if differing:
         log.warning("model %s was saved with %s; its results may differ slightly", folder, ", ".join(differing))
-    return pickle.loads(data)
+    try:
+        return decode_state(meta["state"], arrays, estimators)
+    except KeyError as err:
+        raise ModelError(f"load_model_from: {folder / META_FILE} names {err} but its files do not hold it") from None
+
+
+def restore_rng(rng: np.random.RandomState, state: Any) -> None:
+    """Set ``rng`` to a saved ``get_state(legacy=False)``, checked first (it comes from a file)."""
+    key = state["state"]["key"] if isinstance(state, dict) and isinstance(state.get("state"), dict) else None
+    if (not isinstance(key, np.ndarray) or state.get("bit_generator") != "MT19937" or key.dtype != np.uint32
+            or key.shape != (624,) or not isinstance(state["state"].get("pos"), int)
+            or not 0 <= state["state"]["pos"] <= 624 or state.get("has_gauss") not in (0, 1)
+            or not isinstance(state.get("gauss"), (int, float))):
+        raise ModelError("the saved random state is not a MT19937 state")
+    rng.set_state({"bit_generator": "MT19937", "state": {"key": key, "pos": state["state"]["pos"]},
+                   "has_gauss": state["has_gauss"], "gauss": float(state["gauss"])})
 
 
 def memory_context(vectors, name: str = "memory") -> DetectorContext:
@@ -344,8 +576,19 @@ class ModelDetector(Detector):
     def _judge(self, model: Any, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
         """(outlier bool[n], score float[n] in [0, 1], lines) for valid vectors, in order."""
 
+    def _model_state(self, model: Any) -> Any:
+        """The model as JSON values, numpy arrays and scikit-learn estimators (``encode_state``)."""
+        return model
+
+    def _model_from_state(self, state: Any) -> Any:
+        """The model ``_model_state`` described, read back from a model folder. Check everything a
+        fit guarantees (shapes, links between arrays) and raise ModelError otherwise: the folder
+        may have been edited. A KeyError, TypeError, ValueError or IndexError becomes a ModelError."""
+        return state
+
     def _extra_state(self) -> dict:
-        """Detector state saved with the model besides it (e.g. GAN's error window)."""
+        """Detector state saved with the model besides it (e.g. GAN's error window), stored like
+        ``_model_state``."""
         return {}
 
     def _restore_extra_state(self, state: dict) -> None:
@@ -392,17 +635,32 @@ class ModelDetector(Detector):
         """Load a saved model (and its retrain buffer and state); True when a buffer was restored."""
         meta = read_meta(folder)
         check_compatible(meta, type(self).__name__, self.model_parameters(), None, self._layout, folder)
-        payload = load_payload(folder, meta)
-        self._model = payload["model"]
-        self._rng.set_state(payload["rng"])
-        self._restore_extra_state(payload.get("extra", {}))
-        self._width = meta.get("n_features")
+        state = load_state(folder, meta)
+        width = meta.get("n_features")
+        if not (isinstance(width, int) and width >= 1):
+            raise ModelError(f"load_model_from: {folder / META_FILE}: n_features is {width!r}, not a count")
+        self._width = width
+        try:
+            self._model = self._model_from_state(state["model"])
+            self._restore_extra_state(state.get("extra", {}))
+            restore_rng(self._rng, state["rng"])
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
+            if isinstance(err, ModelError):
+                raise ModelError(f"load_model_from: {folder}: {err}") from None
+            raise ModelError(f"load_model_from: {folder} does not hold a {type(self).__name__} model this version "
+                             f"wrote ({type(err).__name__}: {err})") from None
         state = meta.get("retrain", {})
         self.retrains = int(state.get("retrains", 0))
         log.info("%s: loaded model %s (%s training samples, saved %s)", self.name, folder,
                  meta.get("training_samples"), meta.get("saved"))
-        if self._buffer is not None and (folder / BUFFER_FILE).is_file():
-            ts, vectors = read_buffer_csv(folder / BUFFER_FILE)
+        if self._buffer is not None and BUFFER_FILE in meta["files"]:
+            try:
+                ts, vectors = read_buffer_csv(read_checked(folder, BUFFER_FILE, meta))
+            except (ValueError, IndexError, UnicodeDecodeError) as err:
+                raise ModelError(f"load_model_from: {folder / BUFFER_FILE} cannot be read: {err}") from None
+            if vectors.shape[1] != width and len(vectors):
+                raise ModelError(f"load_model_from: {folder / BUFFER_FILE} holds vectors of {vectors.shape[1]} "
+                                 f"features, the model {width}")
             self._buffer.extend(ts, vectors)
             self._since = int(state.get("since_retrain", 0))
             return True
@@ -443,9 +701,10 @@ class ModelDetector(Detector):
             "retrain": {"retrains": self.retrains, "samples_seen": self.samples_seen,
                         "since_retrain": self._since},
         }
-        payload = {"model": self._model, "rng": self._rng.get_state(), "extra": self._extra_state()}
+        state = {"model": self._model_state(self._model), "rng": self._rng.get_state(legacy=False),
+                 "extra": self._extra_state()}
         buffer = self._buffer.rows() if self._buffer is not None and len(self._buffer) else None
-        save_model(self._folder, meta, payload, buffer)
+        save_model(self._folder, meta, state, buffer)
 
     # -- the stream ----------------------------------------------------------------------------
     def _until_retrain(self, valid: np.ndarray) -> int | None:

@@ -9,7 +9,7 @@ from pydantic import ConfigDict, Field, with_config
 from typing_extensions import NotRequired, TypedDict
 
 from pipeline.detectors.dense import dense
-from pipeline.detectors.isolation_forest import MaxSamples, check_forest_conf, fit_forest, judge_forest
+from pipeline.detectors.isolation_forest import MaxSamples, check_forest, check_forest_conf, fit_forest, judge_forest
 from pipeline.detectors.model_store import (LoadModelFrom, ModelDetector, ModelError, RandomState, RetrainFile,
                                             RetrainInterval, SamplesForRetrain, TrainData)
 
@@ -115,6 +115,19 @@ class PCA(ModelDetector):
         model = PCAModel(pca.mean_.astype(np.float64), pca.components_.astype(np.float64), None)
         model.forest = fit_forest(self.train_conf, self._rng, model.project(vectors))
         return model
+
+    def _model_state(self, model):
+        return {"mean": model.mean, "components": model.components, "forest": model.forest}
+
+    def _model_from_state(self, state):
+        mean, components = state["mean"], state["components"]
+        k, d = self.train_conf["N_components"], self._width
+        if not (isinstance(mean, np.ndarray) and mean.dtype == np.float64 and mean.shape == (d,)
+                and isinstance(components, np.ndarray) and components.dtype == np.float64
+                and components.shape == (k, d)):
+            raise ModelError(f"the PCA model's mean and components are not float64[{d}] and [{k}, {d}]")
+        check_forest(state["forest"], k)
+        return PCAModel(mean, components, state["forest"])
 
     def _judge(self, model, vectors):
         outlier, score = judge_forest(model.forest, model.project(vectors))
