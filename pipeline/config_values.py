@@ -8,9 +8,9 @@ from typing import Any
 def show(value: Any, limit: int = 80) -> str:
     """A value as JSON text (as the user wrote it), cut to ``limit`` characters."""
     try:
-        text = json.dumps(value)
-    except (TypeError, ValueError):
-        text = repr(value)
+        text = json.dumps(value, default=str)
+    except (TypeError, ValueError, RecursionError):
+        text = f"<a {type(value).__name__} nested too deeply to show>"
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 

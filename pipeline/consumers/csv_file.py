@@ -7,8 +7,12 @@ file form).
 
 A chunk of clean numeric rows costs a few numpy operations. Rows that cannot be used (an empty
 line, a missing or non-numeric value, a non-finite value, a vector of the wrong length, a bad
-timestamp, too many or too few fields) are returned as RejectedRecords with their 1-based line
-number; the other rows of the chunk are still used.
+timestamp or one outside the supported time range, too many or too few fields, a carriage return
+inside the line, a line over ``input_file.MAX_LINE_BYTES``) are returned as RejectedRecords with
+their 1-based line number; the other rows of the chunk are still used. A row has too many fields
+wherever it is, first and last rows included (a trailing delimiter makes one field more).
+Only a file that cannot be CSV at all (no header, no ``timestamp`` column, binary data) is refused
+as a whole, when it is opened, before any row is read.
 """
 from __future__ import annotations
 
@@ -21,19 +25,30 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from pipeline.consumers.base import SourceError
-from pipeline.consumers.timestamps import parse_timestamp_texts, seconds_from_numbers
+from pipeline.consumers.input_file import (MAX_LINE_BYTES, Damaged, InputRefused, InputText, LongLine,
+                                           damaged_record, line_blocks, long_line_record)
+from pipeline.consumers.numbers import to_floats
+from pipeline.consumers.timestamps import OUT_OF_RANGE, in_range, parse_timestamp_texts, seconds_from_numbers
 from pipeline.records import RejectedRecord, SampleBatch
 
-CHUNK_BYTES = 4 << 20
+#: Bytes parsed at a time. Small enough that a chunk of nothing but bad rows (each examined in
+#: Python) takes a fraction of a second, so a stop request is honoured at once.
+CHUNK_BYTES = 1 << 20
 LABEL_COLUMNS = ("label", "labelInfo")
 
+# A field may be as long as a line may be (the csv module's default limit is 128 KiB).
+csv.field_size_limit(max(csv.field_size_limit(), 2 * MAX_LINE_BYTES))
 
-def line_fields(raw: bytes) -> tuple[str, list[str]]:
-    """(the text of one line, its fields by the csv module). One line at a time, so that an
-    unclosed quote ends with its line instead of swallowing the lines after it."""
+
+def line_fields(raw: bytes) -> tuple[str, list[str] | None, str]:
+    """(the text of one line, its fields by the csv module or None, why there are none). One
+    line at a time, so that an unclosed quote ends with its line instead of swallowing the lines
+    after it."""
     text = raw.decode("utf-8", errors="replace").rstrip("\r")
-    return text, next(csv.reader([text]), [])
+    try:
+        return text, next(csv.reader([text]), []), ""
+    except csv.Error as err:
+        return text, None, ("a carriage return inside the line" if "\r" in text else f"unreadable line: {err}")
 
 
 class CsvReader:
@@ -47,53 +62,58 @@ class CsvReader:
         The expected feature vector length (``input_vector_size``).
     """
 
-    def __init__(self, path: Path, width: int, chunk_bytes: int = CHUNK_BYTES):
+    def __init__(self, path: Path, width: int, chunk_bytes: int | None = None):
         self.path = Path(path)
         self.width = width
         self.chunk_bytes = chunk_bytes
-        self.bytes_read = 0
         self.columns: list[str] = []
+        self._blocks = None
+        self._first: tuple[int, bytes] | None = None
 
-    def _read_header(self, f) -> None:
-        line = f.readline()
-        self.bytes_read += len(line)
-        text = line.decode("utf-8-sig", errors="replace").strip()
-        if not text:
-            raise SourceError(f"{self.path}: empty file, expected a header row")
-        self.columns = [c.strip() for c in next(csv.reader([text]))]
+    def open(self, text: InputText) -> None:
+        """Read and check the header; raises InputRefused when the file cannot be this CSV."""
+        self._blocks = line_blocks(text, self.chunk_bytes or CHUNK_BYTES)
+        first = next(self._blocks, None)
+        if isinstance(first, LongLine):
+            raise InputRefused(f"{self.path}: the first line is {first.size:,} bytes long; expected a header row")
+        if first is None or isinstance(first, Damaged):
+            raise InputRefused(f"{self.path}: empty file, expected a header row"
+                               + (f" ({first.reason})" if first else ""))
+        _, data = first
+        header, _, rest = data.partition(b"\n")
+        self._read_header(header)
+        self._first = (2, rest) if rest else None
+
+    def _read_header(self, line: bytes) -> None:
+        text, fields, problem = line_fields(line)
+        if not text.strip():
+            raise InputRefused(f"{self.path}: empty first line, expected a header row")
+        if fields is None:
+            raise InputRefused(f"{self.path}: cannot read the header row: {problem}")
+        self.columns = [c.strip() for c in fields]
         if len(set(self.columns)) != len(self.columns):
-            raise SourceError(f"{self.path}: duplicate column names in header {self.columns}")
+            raise InputRefused(f"{self.path}: duplicate column names in header {self.columns}")
         if "timestamp" not in self.columns:
-            raise SourceError(f"{self.path}: no 'timestamp' column in header {self.columns}")
+            raise InputRefused(f"{self.path}: no 'timestamp' column in header {self.columns}")
         self.features = [c for c in self.columns if c != "timestamp" and c not in LABEL_COLUMNS]
         self.vector_text = len(self.features) == 1 and self.width != 1
         if not self.features:
-            raise SourceError(f"{self.path}: no feature column in header {self.columns}")
+            raise InputRefused(f"{self.path}: no feature column in header {self.columns}")
         if len(self.features) != self.width and not self.vector_text:
-            raise SourceError(
+            raise InputRefused(
                 f"{self.path}: {len(self.features)} feature columns ({', '.join(self.features)}) but "
                 f"input_vector_size is {self.width}")
 
     def chunks(self) -> Iterator[tuple[SampleBatch, list[RejectedRecord]]]:
-        with open(self.path, "rb") as f:
-            self._read_header(f)
-            line = 2
-            carry = b""
-            while True:
-                block = f.read(self.chunk_bytes)
-                self.bytes_read += len(block)
-                data = carry + block
-                if block:
-                    cut = data.rfind(b"\n")
-                    if cut < 0:
-                        carry = data
-                        continue
-                    data, carry = data[:cut + 1], data[cut + 1:]
-                if data:
-                    yield self._parse(data, line)
-                    line += data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-                if not block:
-                    return
+        if self._first is not None:
+            yield self._parse(self._first[1], self._first[0])
+        for item in self._blocks:
+            if isinstance(item, LongLine):
+                yield SampleBatch.empty(self.width), [long_line_record(self.path, item)]
+            elif isinstance(item, Damaged):
+                yield SampleBatch.empty(self.width), [damaged_record(self.path, item)]
+            else:
+                yield self._parse(item[1], item[0])
 
     # -- parsing one chunk ------------------------------------------------------------------------
     def _parse(self, data: bytes, first_line: int):
@@ -103,27 +123,36 @@ class CsvReader:
         lines = np.arange(first_line, first_line + n_lines, dtype=np.int64)
         if frame is None:   # some row has the wrong field count: reject those rows, parse the rest
             kept, lines, rejected = self._drop_ragged_rows(data, first_line)
-            frame = self._read_frame(kept, len(lines)) if len(lines) else None
+            if not len(lines):
+                return SampleBatch.empty(self.width), rejected
+            frame = self._read_frame(kept, len(lines))
             if frame is None:   # what pandas still refuses (an unclosed quote): the csv module's fields
                 frame = self._fields_frame(kept)
         batch, bad = self._convert(frame, lines, data, first_line)
         return batch, sorted(rejected + bad, key=lambda r: r.position)
 
     def _read_frame(self, data: bytes, n_lines: int) -> pd.DataFrame | None:
-        """pandas' C parser on whole lines, or None unless every line became one row with one
-        field per column."""
+        """pandas' C parser on whole lines, or None unless every line became one row and no row
+        has more fields than the header.
+
+        No column names are given, so pandas counts the fields of the first row itself: a first
+        row with a field too many (a trailing delimiter) shows as an extra column, and a later one
+        as a parser error, instead of being cut silently. Rows with fewer fields get missing
+        values, which ``_convert`` names."""
         try:
             with warnings.catch_warnings():
-                # index_col=False: a first row with a field too many must not turn the first column
-                # into an index (shifting every column of the chunk); pandas warns instead
                 warnings.simplefilter("error", pd.errors.ParserWarning)
                 # only an empty field is missing: "NaN" or "null" in a row is a bad value, named as such
-                frame = pd.read_csv(io.BytesIO(data), header=None, names=self.columns, index_col=False,
-                                    skip_blank_lines=False, keep_default_na=False, na_values=[""],
-                                    low_memory=False, encoding="utf-8", encoding_errors="replace")
-        except (pd.errors.ParserError, pd.errors.ParserWarning, ValueError):
+                frame = pd.read_csv(io.BytesIO(data), header=None, skip_blank_lines=False,
+                                    keep_default_na=False, na_values=[""], low_memory=False,
+                                    encoding="utf-8", encoding_errors="replace")
+        except (pd.errors.ParserError, pd.errors.ParserWarning, pd.errors.EmptyDataError, ValueError,
+                OverflowError):
             return None
-        return frame if len(frame) == n_lines else None
+        if len(frame) != n_lines or frame.shape[1] != len(self.columns):
+            return None
+        frame.columns = self.columns
+        return frame
 
     def _drop_ragged_rows(self, data: bytes, first_line: int):
         """(the chunk without rows of the wrong field count, line numbers of the rows kept, their
@@ -134,10 +163,10 @@ class CsvReader:
         if texts and texts[-1] == b"":
             texts.pop()
         for offset, raw in enumerate(texts):
-            text, fields = line_fields(raw)
-            if len(fields) != len(self.columns) and text.strip():
-                rejected.append(RejectedRecord(self._where(first_line + offset), first_line + offset,
-                                               f"expected {len(self.columns)} fields, got {len(fields)}", text))
+            text, fields, problem = line_fields(raw)
+            if fields is None or (len(fields) != len(self.columns) and text.strip()):
+                reason = problem or f"expected {len(self.columns)} fields, got {len(fields)}"
+                rejected.append(RejectedRecord(self._where(first_line + offset), first_line + offset, reason, text))
                 continue
             kept.append(raw)
             lines.append(first_line + offset)
@@ -148,8 +177,8 @@ class CsvReader:
         one field per column, or be blank)."""
         rows = []
         for raw in data.split(b"\n")[:-1]:
-            text, fields = line_fields(raw)
-            rows.append(fields if text.strip() else [None] * len(self.columns))
+            text, fields, _ = line_fields(raw)
+            rows.append(fields if text.strip() and fields is not None else [None] * len(self.columns))
         return pd.DataFrame(rows, columns=self.columns, dtype=object).replace({"": None})
 
     def _where(self, line: int) -> str:
@@ -167,6 +196,8 @@ class CsvReader:
         flag(frame.isna().all(axis=1).to_numpy(), "empty line")
         stamps, seconds = self._timestamps(frame["timestamp"])
         column = frame["timestamp"]
+        flag(np.isfinite(seconds) & ~in_range(seconds),
+             lambda i: f"timestamp: {str(column.iloc[i])!r} is {OUT_OF_RANGE}")
         flag(~np.isfinite(seconds), lambda i: f"timestamp: not a number or ISO 8601 time: {column.iloc[i]!r}"
              if pd.notna(column.iloc[i]) else "timestamp: missing")
         values = np.empty((n, self.width), dtype=np.float64)
@@ -184,9 +215,11 @@ class CsvReader:
             for i, reason in sorted(reasons.items()):
                 line = int(lines[i])
                 raw = raw_lines[line - first_line].rstrip("\r") if 0 <= line - first_line < len(raw_lines) else ""
-                fields = len(next(csv.reader([raw]), [])) if raw.strip() else 0
-                if raw.strip() and fields != len(self.columns):
-                    reason = f"expected {len(self.columns)} fields, got {fields}"
+                _, fields, problem = line_fields(raw.encode())
+                if fields is None:
+                    reason = problem
+                elif raw.strip() and len(fields) != len(self.columns):
+                    reason = f"expected {len(self.columns)} fields, got {len(fields)}"
                 rejected.append(RejectedRecord(self._where(line), line, reason, raw))
         else:
             keep, rejected = slice(None), []
@@ -215,7 +248,7 @@ class CsvReader:
         elif column.dtype.kind == "b":
             x = column.to_numpy(dtype=np.float64)
         else:
-            x = np.array(pd.to_numeric(column, errors="coerce"), dtype=np.float64)
+            x = to_floats(column)
         missing = column.isna().to_numpy()
         flag(missing, f"{name}: missing value")
         flag(np.isnan(x) & ~missing, lambda i: f"{name}: not a number: {str(column.iloc[i])!r}")
@@ -239,7 +272,7 @@ class CsvReader:
                                              f"(input_vector_size)")
         values[:] = np.nan
         for j in range(min(self.width, parts.shape[1])):
-            values[:, j] = np.array(pd.to_numeric(parts[j].str.strip(), errors="coerce"), dtype=np.float64)
+            values[:, j] = to_floats(parts[j].str.strip())
         flag(~np.isfinite(values).all(axis=1), lambda i: f"{name}: not a list of finite numbers: {column.iloc[i]!r}")
 
     @staticmethod

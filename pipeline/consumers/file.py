@@ -1,4 +1,9 @@
-"""FileConsumer: replay a CSV, JSON or JSON Lines file as a stream (``-f``)."""
+"""FileConsumer: replay a CSV, JSON or JSON Lines file as a stream (``-f``), compressed or not.
+
+Opening the file checks what the whole file must be (its format's head: a CSV header, a JSON
+document's array; text, not binary data) and raises ``InputRefused`` before any row is read.
+After that, nothing in the file stops the run: bad rows come back as rejected records.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,6 +12,7 @@ import numpy as np
 
 from pipeline.consumers.base import Poll, Source, SourceError
 from pipeline.consumers.csv_file import CsvReader
+from pipeline.consumers.input_file import InputText, data_suffix
 from pipeline.consumers.json_file import JsonLinesReader, JsonReader
 from pipeline.records import RejectedRecord, SampleBatch
 
@@ -29,7 +35,8 @@ def concat_batches(batches: list[SampleBatch]) -> SampleBatch:
 
 
 class FileConsumer(Source):
-    """Reads a file chunk by chunk; the extension picks the format (.csv, .json, .jsonl).
+    """Reads a file chunk by chunk; the extension picks the format (.csv, .json, .jsonl), under
+    a compression extension if any (``.csv.gz``; the compression itself is found from the data).
 
     Parameters
     ----------
@@ -42,10 +49,12 @@ class FileConsumer(Source):
     def __init__(self, path: Path, width: int):
         self.path = Path(path)
         self.width = width
-        suffix = self.path.suffix.lower()
+        suffix = data_suffix(self.path)
         if suffix not in READERS:
-            raise SourceError(f"{self.path}: unknown file type {suffix!r}; expected one of {', '.join(READERS)}")
+            raise SourceError(f"{self.path}: unknown file type {suffix!r}; expected one of {', '.join(READERS)} "
+                              "(optionally compressed: .gz, .bz2, .xz)")
         self.reader = READERS[suffix](self.path, width)
+        self._text: InputText | None = None
         self._chunks = None
         self._pending: SampleBatch | None = None
         self._total = None
@@ -56,6 +65,12 @@ class FileConsumer(Source):
         if not self.path.is_file():
             raise SourceError(f"{self.path}: no such file")
         self._total = self.path.stat().st_size
+        self._text = InputText(self.path)
+        try:
+            self.reader.open(self._text)
+        except BaseException:
+            self._text.close()
+            raise
         self._chunks = self.reader.chunks()
 
     def poll(self, max_items: int, timeout_s: float = 0.1) -> Poll:
@@ -65,7 +80,9 @@ class FileConsumer(Source):
         parts: list[SampleBatch] = []
         rejected: list[RejectedRecord] = []
         have = 0
-        while have < max_items and not self.finished:
+        # rejected records count too: a file of nothing but bad rows is read a poll at a time, so
+        # memory stays bounded and a stop request is seen between polls
+        while have + len(rejected) < max_items and not self.finished:
             if self._pending is None or len(self._pending) == 0:
                 try:
                     self._pending, bad = next(self._chunks)
@@ -87,9 +104,12 @@ class FileConsumer(Source):
         return Poll(samples, rejected)
 
     def progress(self) -> tuple[float, float | None]:
-        return float(self.reader.bytes_read), self._total
+        return float(self._text.bytes_read if self._text else 0), self._total
 
     def close(self) -> None:
         if self._chunks is not None:
             self._chunks.close()
             self._chunks = None
+        if self._text is not None:
+            self._text.close()
+            self._text = None

@@ -1,42 +1,61 @@
 """JSON and JSON Lines input, streamed with bounded memory.
 
 JSON: ``{"data": [{"timestamp": ..., "ftr_vector": [...]}, ...]}`` or a plain array of such
-objects, parsed incrementally by ijson (an element at a time). JSON Lines: one such object per
-line. Element validation is ``messages.messages_to_batch``. A JSON syntax error ends the document:
-it is reported with the element index, and the elements before it are still used.
+objects. The array is cut into its elements' texts (``json_split``) and each element is parsed
+alone, so a broken element is one rejected record, with its own text, and the elements after it
+are still read. JSON Lines: one such object per line. Element validation is
+``messages.messages_to_batch``.
+
+Numbers are read as doubles: an integer beyond 2**64 becomes the nearest double, a number beyond
+a double's range (``1e400``) makes its element invalid. Elements nested deeper than the parser's
+limit (1,024 levels) are invalid too.
+
+Refused as a whole, when the file is opened and before any record is read: a document that is not
+``{"data": [...]}`` or an array (``{"records": [...]}``, ``{"data": 5}``: the message names what
+was found). Text after the array is checked: anything but the end of the document (or further
+keys of its object, which are ignored with a warning) is rejected as one record.
 """
 from __future__ import annotations
 
-import itertools
+import logging
 from pathlib import Path
 from typing import Iterator
 
-import ijson
 import orjson
 
-from pipeline.consumers.base import SourceError
+from pipeline.consumers.input_file import (Damaged, DamagedInput, InputRefused, InputText,
+                                           LongLine, damaged_record, line_blocks, long_line_record)
+from pipeline.consumers.json_split import MAX_ELEMENT_BYTES, ArraySplitter, Piece, find_array_start
 from pipeline.consumers.messages import messages_to_batch
 from pipeline.records import RejectedRecord, SampleBatch
 
-ELEMENTS_PER_CHUNK = 50_000
-LINES_PER_CHUNK = 50_000
+log = logging.getLogger(__name__)
+
+ELEMENTS_PER_CHUNK = 20_000
+# Blocks small enough that a block of nothing but broken records (each examined in Python) takes a
+# fraction of a second, so a stop request is honoured at once.
+BLOCK_BYTES = 1 << 16
+LINE_BLOCK_BYTES = 1 << 18
 
 
-class JsonSyntaxError(SourceError):
-    """The document is broken at some point; everything before it was read."""
-
-
-class _CountingFile:
-    """A binary file wrapper that counts bytes read (for progress)."""
-
-    def __init__(self, f):
-        self._f = f
-        self.count = 0
-
-    def read(self, size=-1):
-        data = self._f.read(size)
-        self.count += len(data)
-        return data
+def parse_pieces(pieces: list[Piece], locate) -> tuple[list, list[int], list[bytes], list[RejectedRecord]]:
+    """(parsed elements, their positions, their texts, rejections) of split pieces;
+    ``locate(position)`` names a position in rejections."""
+    messages, positions, raws, rejected = [], [], [], []
+    for piece in pieces:
+        problem = piece.broken
+        if not problem:
+            try:
+                messages.append(orjson.loads(piece.text))
+            except orjson.JSONDecodeError as err:
+                problem = f"invalid JSON: {err}"
+            else:
+                positions.append(piece.index)
+                raws.append(piece.text)
+                continue
+        rejected.append(RejectedRecord(locate(piece.index), piece.index, problem,
+                                       piece.text.decode("utf-8", errors="replace")))
+    return messages, positions, raws, rejected
 
 
 class JsonReader:
@@ -45,43 +64,89 @@ class JsonReader:
     def __init__(self, path: Path, width: int):
         self.path = Path(path)
         self.width = width
-        self._counter = None
+        self._text: InputText | None = None
+        self._skip = 0
+        self._form = "data"
 
-    @property
-    def bytes_read(self) -> int:
-        return self._counter.count if self._counter else 0
+    def open(self, text: InputText) -> None:
+        found = find_array_start(text.head)
+        if isinstance(found, str):
+            raise InputRefused(f"{self.path}: not a JSON input: {found}; expected {{\"data\": [...]}} or "
+                               f"an array of {{\"timestamp\": ..., \"ftr_vector\": [...]}} records")
+        self._skip, self._form = found   # the first read returns the head, which holds the '['
+        self._text = text
+
+    def _where(self, index: int) -> str:
+        return f"{self.path.name} {'data' if self._form == 'data' else ''}[{index}]"
+
+    def _blocks(self, damaged: list[str]) -> Iterator[bytes]:
+        while True:
+            try:
+                block = self._text.read(BLOCK_BYTES)
+            except DamagedInput as err:
+                damaged.append(str(err))
+                return
+            if not block:
+                return
+            if self._skip:
+                block, self._skip = block[self._skip:], 0
+            yield block
 
     def chunks(self) -> Iterator[tuple[SampleBatch, list[RejectedRecord]]]:
-        with open(self.path, "rb") as f:
-            head = f.read(4096).lstrip()
-            f.seek(0)
-            if head.startswith(b"{"):
-                prefix, where = "data.item", "data"
-            elif head.startswith(b"["):
-                prefix, where = "item", ""
+        splitter = ArraySplitter()
+        damaged: list[str] = []
+        pending: list[Piece] = []
+        for block in self._blocks(damaged):
+            pending.extend(splitter.feed(block))
+            if len(pending) >= ELEMENTS_PER_CHUNK:
+                yield self._convert(pending)
+                pending = []
+            if splitter.done:
+                break
+        if not splitter.done and not damaged:
+            pending.extend(splitter.close())
+        if pending:
+            yield self._convert(pending)
+        if damaged:
+            yield SampleBatch.empty(self.width), [damaged_record(self.path, Damaged(splitter.index, damaged[0]))]
+            return
+        if splitter.done:
+            bad = self._check_tail(splitter.tail, damaged, splitter.index)
+            if bad:
+                yield SampleBatch.empty(self.width), bad
+
+    def _convert(self, pieces: list[Piece]):
+        messages, positions, raws, rejected = parse_pieces(pieces, self._where)
+        batch, bad = messages_to_batch(messages, positions, [self._where(p) for p in positions],
+                                       self.width, raws=raws)
+        return batch, sorted(rejected + bad, key=lambda r: r.position)
+
+    def _check_tail(self, tail: bytes, damaged: list[str], count: int) -> list[RejectedRecord]:
+        """The text after the array: the end of the document, or keys after "data" (ignored with a
+        warning); anything else is one rejected record (at most ``MAX_ELEMENT_BYTES`` of it kept)."""
+        size = len(tail)
+        for block in self._blocks(damaged):
+            size += len(block)
+            if len(tail) <= MAX_ELEMENT_BYTES:
+                tail += block
+        rest = tail.strip()
+        if self._form == "array" and not rest:
+            return []
+        if self._form == "data" and rest == b"}":
+            return []
+        if self._form == "data" and rest.startswith(b",") and size == len(tail):
+            try:
+                extra = orjson.loads(b"{" + rest[1:])
+            except orjson.JSONDecodeError:
+                pass
             else:
-                raise SourceError(f"{self.path}: expected a JSON object {{\"data\": [...]}} or an array")
-            self._counter = _CountingFile(f)
-            elements = ijson.items(self._counter, prefix, use_float=True)
-            index = 0
-            broken = None
-            while broken is None:
-                chunk = []
-                try:
-                    for element in elements:
-                        chunk.append(element)
-                        if len(chunk) == ELEMENTS_PER_CHUNK:
-                            break
-                except ijson.JSONError as err:
-                    broken = f"{self.path}: invalid JSON after {where}[{index + len(chunk) - 1}]: {err}"
-                if chunk:
-                    positions = range(index, index + len(chunk))
-                    locations = [f"{self.path.name} {where}[{i}]" for i in positions]
-                    yield messages_to_batch(chunk, positions, locations, self.width)
-                    index += len(chunk)
-                elif broken is None:
-                    return
-            raise JsonSyntaxError(broken.splitlines()[0])
+                log.warning("%s: keys after \"data\" are ignored: %s", self.path, ", ".join(extra))
+                return []
+        kept = tail[:MAX_ELEMENT_BYTES].decode("utf-8", errors="replace")
+        note = f" (its first {MAX_ELEMENT_BYTES:,} of {size:,} bytes kept)" if size > MAX_ELEMENT_BYTES else ""
+        return [RejectedRecord(f"{self.path.name} after the data list", count,
+                               f"text after the end of the data list: the document is broken there{note}",
+                               kept)]
 
 
 class JsonLinesReader:
@@ -90,28 +155,35 @@ class JsonLinesReader:
     def __init__(self, path: Path, width: int):
         self.path = Path(path)
         self.width = width
-        self.bytes_read = 0
+        self._text: InputText | None = None
+
+    def open(self, text: InputText) -> None:
+        self._text = text
 
     def chunks(self) -> Iterator[tuple[SampleBatch, list[RejectedRecord]]]:
-        with open(self.path, "rb") as f:
-            line_no = 0
-            while True:
-                lines = list(itertools.islice(f, LINES_PER_CHUNK))
-                if not lines:
-                    return
-                self.bytes_read += sum(map(len, lines))
-                messages, positions, raws, rejected = [], [], [], []
-                for offset, line in enumerate(lines, start=line_no + 1):
-                    try:
-                        messages.append(orjson.loads(line))
-                    except orjson.JSONDecodeError as err:
-                        text = line.decode("utf-8", errors="replace").rstrip("\r\n")
-                        reason = "empty line" if not text.strip() else f"invalid JSON: {err}"
-                        rejected.append(RejectedRecord(f"{self.path.name} line {offset}", offset, reason, text))
-                        continue
-                    positions.append(offset)
-                    raws.append(line.rstrip(b"\r\n"))
-                line_no += len(lines)
-                locations = [f"{self.path.name} line {p}" for p in positions]
-                batch, bad = messages_to_batch(messages, positions, locations, self.width, raws=raws)
-                yield batch, sorted(rejected + bad, key=lambda r: r.position)
+        for item in line_blocks(self._text, LINE_BLOCK_BYTES):
+            if isinstance(item, LongLine):
+                yield SampleBatch.empty(self.width), [long_line_record(self.path, item)]
+                continue
+            if isinstance(item, Damaged):
+                yield SampleBatch.empty(self.width), [damaged_record(self.path, item)]
+                continue
+            first_line, data = item
+            lines = data.split(b"\n")
+            if data.endswith(b"\n"):
+                lines.pop()
+            messages, positions, raws, rejected = [], [], [], []
+            for offset, line in enumerate(lines, start=first_line):
+                line = line.rstrip(b"\r")
+                try:
+                    messages.append(orjson.loads(line))
+                except orjson.JSONDecodeError as err:
+                    text = line.decode("utf-8", errors="replace")
+                    reason = "empty line" if not text.strip() else f"invalid JSON: {err}"
+                    rejected.append(RejectedRecord(f"{self.path.name} line {offset}", offset, reason, text))
+                    continue
+                positions.append(offset)
+                raws.append(line)
+            locations = [f"{self.path.name} line {p}" for p in positions]
+            batch, bad = messages_to_batch(messages, positions, locations, self.width, raws=raws)
+            yield batch, sorted(rejected + bad, key=lambda r: r.position)

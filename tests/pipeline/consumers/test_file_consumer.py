@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from pipeline.consumers import FileConsumer, SourceError
-from pipeline.consumers.json_file import JsonSyntaxError
 
 
 def read_all(path, width=1, batch=7):
@@ -168,13 +167,13 @@ def test_json_lines_bad_lines_are_rejected_by_line_number(tmp_path):
     assert got["rejected"][-1].reason == "empty line"
 
 
-def test_truncated_json_document_keeps_what_came_before_and_says_where(tmp_path):
+def test_truncated_json_document_keeps_what_came_before_and_rejects_the_cut_element(tmp_path):
     path = tmp_path / "cut.json"
     path.write_text('{"data": [{"timestamp": 1, "ftr_vector": [1]}, {"timestamp": 2, "ftr_vec')
-    with FileConsumer(path, 1) as source:
-        assert source.poll(10).samples.values.tolist() == [[1.0]]
-        with pytest.raises(JsonSyntaxError, match=r"invalid JSON after data\[0\]"):
-            source.poll(10)
+    got = read_all(path)
+    assert got["values"].tolist() == [[1.0]]
+    assert [(r.location, r.raw) for r in got["rejected"]] == [("cut.json data[1]", '{"timestamp": 2, "ftr_vec')]
+    assert "the document ends inside this element" in got["rejected"][0].reason
 
 
 def test_unknown_extension_is_refused(tmp_path):
