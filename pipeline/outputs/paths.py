@@ -69,7 +69,8 @@ def output_path_problems(config: RunConfig, log_dir: Path) -> list[str]:
             path = output_file(file_name, log_dir)
             identity = file_identity(path)
             if identity in taken:
-                problems.append(f"{key}: {show(file_name)} ({path}) is also {taken[identity]}")
+                where = "" if str(path) == file_name else f" ({path})"
+                problems.append(f"{key}: {show(file_name)}{where} is also {taken[identity]}")
             else:
                 taken[identity] = f"written by {output.path}; give each output its own file"
     return problems
