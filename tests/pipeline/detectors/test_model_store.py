@@ -1,19 +1,30 @@
 """Training, retraining, saving and loading of the model-based detectors (pipeline/detectors/model_store.py)."""
 from __future__ import annotations
 
+import collections
+import hashlib
+import io
 import json
 import logging
+import os
+import pickle
+import re
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
+import skops.io
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
 
-from pipeline.config import load_config
+from pipeline.config import load_config, resolve_data_path
 from pipeline.detectors.base import DetectorContext
 from pipeline.detectors.clustering import Clustering
+from pipeline.detectors.gan import GAN
 from pipeline.detectors.isolation_forest import IsolationForest
-from pipeline.detectors.model_store import (BUFFER_FILE, META_FILE, MODEL_FILE, ModelDetector, ModelError,
-                                            RetrainBuffer, memory_context)
+from pipeline.detectors.model_store import (ARRAYS_FILE, BUFFER_FILE, ESTIMATORS_FILE, ESTIMATOR_TYPES, META_FILE,
+                                            PICKLE_FILE, ModelDetector, ModelError, RetrainBuffer, memory_context)
 from pipeline.detectors.pca import PCA
 from pipeline.run import RunSetup
 from tests.conftest import ROOT, batch_of, write_config
@@ -102,8 +113,9 @@ def test_a_model_folder_holds_metadata_model_and_retrain_buffer(tmp_path):
     d.start(context(tmp_path))
     d.update(batch_of(np.random.default_rng(0).normal(0, 1, 250)))
     folder = tmp_path / "models" / "forest"
-    assert sorted(p.name for p in folder.iterdir()) == sorted([META_FILE, MODEL_FILE, BUFFER_FILE])
+    assert sorted(p.name for p in folder.iterdir()) == sorted([META_FILE, ARRAYS_FILE, ESTIMATORS_FILE, BUFFER_FILE])
     meta = json.loads((folder / META_FILE).read_text())
+    assert meta["format"] == 2 and set(meta["files"]) == {ARRAYS_FILE, ESTIMATORS_FILE, BUFFER_FILE}
     assert meta["detector"] == "IsolationForest" and meta["algorithm"] == "Isolation forest"
     assert meta["parameters"] == {"max_samples": 64, "max_features": 1.0, "n_estimators": 100,
                                   "contamination": "auto"}
@@ -160,13 +172,13 @@ def test_a_model_trained_on_other_features_is_refused_at_the_first_sample(tmp_pa
         loaded.update(samples(np.zeros((3, 2))))
 
 
-def test_a_replaced_model_file_is_refused_before_it_is_unpickled(tmp_path):
-    if_detector(retrain_interval=None).start(context(tmp_path))
-    if_detector(retrain_interval=None, train_conf={"max_samples": 64, "model_name": "other"}).start(
-        context(tmp_path, training=TRAINING[:100]))
-    shutil.copy(tmp_path / "models" / "other" / MODEL_FILE, tmp_path / "models" / "forest" / MODEL_FILE)
-    with pytest.raises(ModelError, match="checksum differs"):
-        IsolationForest(train_conf={"max_samples": 64}, load_model_from="forest").start(context(tmp_path, name="x"))
+@pytest.mark.parametrize("name", [ARRAYS_FILE, ESTIMATORS_FILE, BUFFER_FILE])
+def test_a_file_of_another_save_is_refused_by_the_integrity_check(tmp_path, name):
+    if_detector().start(context(tmp_path))
+    if_detector(train_conf={"max_samples": 64, "model_name": "other"}).start(context(tmp_path, training=TRAINING[:100]))
+    shutil.copy(tmp_path / "models" / "other" / name, tmp_path / "models" / "forest" / name)
+    with pytest.raises(ModelError, match=f"{name} is not the file model.json describes .checksum differs"):
+        if_detector(train_data=None, load_model_from="forest").start(context(tmp_path, name="x"))
 
 
 def test_no_training_data_no_model_and_retrain_only_starts_undefined():
@@ -249,3 +261,217 @@ def test_list_text_and_plain_column_training_files_train_the_same_model(tmp_path
         detector.start(setup.detector_context(0))
         outcomes.append(detector.update(batch_of(x)).status_idx.tolist())
     assert outcomes[0] == outcomes[1] and {0, 2} <= set(outcomes[0])  # OK and errors
+
+
+# -- model files run no code ---------------------------------------------------------------------
+
+MODEL_DETECTORS = {
+    "IsolationForest": lambda **kw: IsolationForest(train_conf={"max_samples": 64, "n_estimators": 20,
+                                                                "model_name": "m"}, **kw),
+    "PCA": lambda **kw: PCA(train_conf={"N_components": 1, "max_samples": 64, "n_estimators": 20,
+                                        "model_name": "m"}, **kw),
+    "Clustering": lambda **kw: Clustering(eps=0.3, min_samples=4, treshold=0.2, **kw),
+    "GAN": lambda **kw: GAN(train_conf={"N_shifts": 1, "N_latent": 1, "K": 2.0, "len_window": 20,
+                                        "model_name": "m"}, **kw),
+}
+PAIRS = np.column_stack([np.sin(np.arange(400) / 7), np.sin(np.arange(-1, 399) / 7)])
+
+
+@pytest.mark.parametrize("kind", MODEL_DETECTORS)
+def test_a_saved_model_scores_and_retrains_exactly_like_the_run_that_saved_it(tmp_path, kind):
+    make = MODEL_DETECTORS[kind]
+    ctx = DetectorContext(name="m", models_dir=tmp_path / "models", resolve_path=lambda p: tmp_path / p,
+                          training_vectors=lambda path: PAIRS[:200])
+    original = make(train_data="t.csv", retrain_interval=60, samples_for_retrain=120)
+    original.start(ctx)
+    resumed = make(load_model_from="m", retrain_interval=60, samples_for_retrain=120)
+    resumed.start(ctx)   # before the original retrains and saves again
+    x = PAIRS[200:] + np.random.default_rng(5).normal(0, 0.05, PAIRS[200:].shape)
+    x[[20, 90, 150]] += 1.5
+    for cut in (slice(0, 70), slice(70, 200)):   # the second part is judged by retrained models
+        a, b = original.update(samples(x[cut])), resumed.update(samples(x[cut]))
+        assert b.status_idx.tolist() == a.status_idx.tolist() and b.score.tolist() == a.score.tolist()
+        assert {k: v.tolist() for k, v in b.lines.items()} == {k: v.tolist() for k, v in a.lines.items()}
+    assert resumed.retrains == original.retrains == 3
+    assert not (tmp_path / "models" / "m" / PICKLE_FILE).exists()
+
+
+class CreatesMarker:
+    """Unpickling this makes the directory ``path``: the stand-in for any code a pickle can run."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return os.mkdir, (self.path,)
+
+
+def marker_pickle(marker) -> bytes:
+    return pickle.dumps(CreatesMarker(marker))
+
+
+def test_the_planted_pickles_would_run_code_if_unpickled(tmp_path):
+    pickle.loads(marker_pickle(tmp_path / "ran"))   # so the tests below prove something
+    assert (tmp_path / "ran").is_dir()
+
+
+def saved_forest(tmp_path) -> Path:
+    if_detector(retrain_interval=None).start(context(tmp_path))
+    return tmp_path / "models" / "forest"
+
+
+def rewrite(folder, name, data: bytes) -> None:
+    """Replace a file and its checksum, as anyone who can write the folder can."""
+    (folder / name).write_bytes(data)
+    meta = json.loads((folder / META_FILE).read_text())
+    meta["files"][name] = hashlib.sha256(data).hexdigest()
+    (folder / META_FILE).write_text(json.dumps(meta))
+
+
+def load_forest(tmp_path, value="forest"):
+    IsolationForest(train_conf={"max_samples": 64}, load_model_from=value).start(context(tmp_path, name="x"))
+
+
+class Planted:
+    """A class outside the allow-list; counts every instance made of it."""
+
+    made = 0
+
+    def __new__(cls, *args, **kwargs):
+        Planted.made += 1
+        return super().__new__(cls)
+
+    def __setstate__(self, state):
+        Planted.made += 1
+
+
+@pytest.mark.parametrize("planted,named", [
+    (lambda: Planted(), "tests.pipeline.detectors.test_model_store.Planted"),
+    (lambda: collections.OrderedDict(a=1), "collections.OrderedDict"),     # trusted by skops, not by us
+    (lambda: Pipeline([("scale", StandardScaler())]), "sklearn.pipeline.Pipeline"),   # so is every estimator
+    (lambda: os.system, "posix.system"),
+])
+def test_an_estimator_file_with_a_type_outside_the_allow_list_is_refused_before_anything_is_built(
+        tmp_path, planted, named):
+    folder = saved_forest(tmp_path)
+    rewrite(folder, ESTIMATORS_FILE, skops.io.dumps({"model.forest": planted()}))
+    Planted.made = 0
+    with pytest.raises(ModelError, match=f"{re.escape(str(folder / ESTIMATORS_FILE))} holds types a model file may "
+                                         f"not hold: .*{re.escape(named)}.*; it is not loaded"):
+        load_forest(tmp_path)
+    assert Planted.made == 0
+
+
+def test_the_allow_list_is_what_a_forest_is_made_of():
+    assert {"sklearn.ensemble._iforest.IsolationForest", "sklearn.tree._tree.Tree"} <= set(ESTIMATOR_TYPES)
+    assert not {t for t in ESTIMATOR_TYPES if t.startswith(("sklearn.pipeline", "collections", "posix", "os"))}
+
+
+def test_a_tree_that_leads_outside_itself_is_refused_not_walked(tmp_path):
+    """scikit-learn walks node arrays without bounds checks: an edited tree must never reach it."""
+    folder = saved_forest(tmp_path)
+    forest = skops.io.load(folder / ESTIMATORS_FILE, trusted=["sklearn.tree._tree.Tree"])["model.forest"]
+    tree = forest.estimators_[3].tree_
+    state = tree.__getstate__()
+    state["nodes"]["left_child"][0] = 10 ** 9
+    tree.__setstate__(state)
+    rewrite(folder, ESTIMATORS_FILE, skops.io.dumps({"model.forest": forest}))
+    with pytest.raises(ModelError, match="tree 3 has a node that leads outside the tree"):
+        load_forest(tmp_path)
+
+
+def test_an_array_file_holding_a_pickle_is_refused_and_not_unpickled(tmp_path):
+    folder = saved_forest(tmp_path)
+    planted = np.empty(1, dtype=object)
+    planted[0] = CreatesMarker(tmp_path / "ran")
+    out = io.BytesIO()
+    np.savez(out, **{"rng.state.key": planted})   # an object array is stored as a pickle
+    rewrite(folder, ARRAYS_FILE, out.getvalue())
+    with pytest.raises(ModelError, match="is not an array file this version wrote"):
+        load_forest(tmp_path)
+    assert not (tmp_path / "ran").exists()
+
+
+def test_an_edited_state_is_refused_with_the_reason(tmp_path):
+    folder = saved_forest(tmp_path)
+    meta = json.loads((folder / META_FILE).read_text())
+    meta["state"]["rng"]["state"]["key"] = {"__array__": "nothing"}
+    (folder / META_FILE).write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="names 'nothing' but its files do not hold it"):
+        load_forest(tmp_path)
+
+
+@pytest.mark.parametrize("with_meta", [False, True])
+def test_a_format_1_folder_is_refused_with_what_to_do_and_its_pickle_is_not_read(tmp_path, with_meta):
+    folder = tmp_path / "models" / "forest"
+    folder.mkdir(parents=True)
+    (folder / PICKLE_FILE).write_bytes(marker_pickle(tmp_path / "ran"))
+    if with_meta:
+        (folder / META_FILE).write_text(json.dumps({"format": 1, "detector": "IsolationForest"}))
+    with pytest.raises(ModelError, match=re.escape(
+            f"{folder} holds a pickled model of an earlier version (format 1), which is not loaded because "
+            "unpickling can run code; retrain it with train_data (delete the folder or point train_data at the data")):
+        load_forest(tmp_path)
+    assert not (tmp_path / "ran").exists()
+
+
+def test_training_into_a_format_1_folder_replaces_its_pickle(tmp_path):
+    folder = tmp_path / "models" / "forest"
+    folder.mkdir(parents=True)
+    (folder / PICKLE_FILE).write_bytes(marker_pickle(tmp_path / "ran"))
+    if_detector(retrain_interval=None).start(context(tmp_path))
+    assert not (folder / PICKLE_FILE).exists()
+    load_forest(tmp_path)
+    assert not (tmp_path / "ran").exists()
+
+
+@pytest.mark.parametrize("where", ["absolute", "models_dir"])
+def test_a_pickle_of_the_original_project_is_refused_and_not_read(tmp_path, where):
+    (tmp_path / "models").mkdir()
+    planted = tmp_path / "models" / "if_model.pkl"
+    planted.write_bytes(marker_pickle(tmp_path / "ran"))
+    with pytest.raises(ModelError, match=re.escape(
+            f"{planted} is a pickle of the original anomalyDetection project; it cannot be loaded safely "
+            "(unpickling can run code), so it is not read. Train the model again with train_data")):
+        load_forest(tmp_path, str(planted) if where == "absolute" else "if_model.pkl")
+    assert not (tmp_path / "ran").exists()
+
+
+def test_models_in_the_current_directory_are_never_loaded(tmp_path, monkeypatch):
+    """A bare name is looked up in the models folder, a relative path in the project and the
+    config's folder: a model planted in the current directory is not even opened."""
+    cwd = tmp_path / "cwd"
+    saved_forest(cwd)                                        # a valid model ...
+    shutil.copytree(cwd / "models" / "forest", cwd / "forest")   # ... planted where a name or path would find it
+    shutil.copytree(cwd / "models" / "forest", cwd / "sub" / "forest")
+    (cwd / "forest" / PICKLE_FILE).write_bytes(marker_pickle(tmp_path / "ran"))
+    (cwd / "forest.pkl").write_bytes(marker_pickle(tmp_path / "ran"))
+    config = tmp_path / "conf" / "c.json"
+    config.parent.mkdir()
+    monkeypatch.chdir(cwd)
+    ctx = DetectorContext(name="x", models_dir=tmp_path / "models", resolve_path=lambda p: resolve_data_path(p, config),
+                          training_vectors=None, config_dir=config.parent)
+    for value in ("forest", "forest.pkl", "sub/forest", "./forest", "forest/model.json"):
+        with pytest.raises(ModelError, match=f"no saved model {re.escape(repr(value))} .*looked at") as err:
+            IsolationForest(train_conf={"max_samples": 64}, load_model_from=value).start(ctx)
+        looked = str(err.value).split("looked at ")[1]
+        assert str(cwd) not in looked and (str(tmp_path / "models") in looked or str(config.parent) in looked)
+    assert not (tmp_path / "ran").exists()
+
+
+def test_a_relative_path_is_looked_up_in_the_config_folder(tmp_path):
+    folder = saved_forest(tmp_path)
+    shutil.copytree(folder, tmp_path / "conf" / "saved" / "forest")
+    ctx = DetectorContext(name="x", models_dir=tmp_path / "empty", resolve_path=lambda p: None,
+                          training_vectors=None, config_dir=tmp_path / "conf")
+    loaded = IsolationForest(train_conf={"max_samples": 64}, load_model_from="saved/forest")
+    loaded.start(ctx)
+    assert loaded.trained
+
+
+def test_nothing_in_the_product_unpickles():
+    """The hook's check: no pickle.load(s), joblib.load or allow_pickle=True in pipeline, gui, main.py."""
+    pattern = re.compile(r"pickle\.loads?\(|joblib\.load\(|allow_pickle\s*=\s*True")
+    files = [ROOT / "main.py", *(ROOT / "pipeline").rglob("*.py"), *(ROOT / "gui").rglob("*.py")]
+    assert [f"{f}:{i}" for f in files for i, line in enumerate(f.read_text().splitlines(), 1)
+            if pattern.search(line)] == []
