@@ -528,7 +528,9 @@ class ModelDetector(Detector):
     """A detector that judges samples with a fitted model: IsolationForest, PCA, Clustering, GAN.
 
     Subclasses call ``_setup_training`` in their constructor and implement ``model_parameters``,
-    ``_fit`` and ``_judge``; this class does the rest (see the module docstring). Samples are
+    ``_fit`` and ``_judge``, and ``_model_state`` / ``_model_from_state`` to store a model as
+    arrays, JSON and allowed estimators and to check it when read back; this class does the rest
+    (see the module docstring). Samples are
     undefined until a model exists. ``fits``, ``retrains`` and ``fit_seconds`` count the work done.
     """
 
@@ -650,19 +652,22 @@ class ModelDetector(Detector):
             raise ModelError(f"load_model_from: {folder} does not hold a {type(self).__name__} model this version "
                              f"wrote ({type(err).__name__}: {err})") from None
         state = meta.get("retrain", {})
-        self.retrains = int(state.get("retrains", 0))
+        if not (isinstance(state, dict) and all(isinstance(state.get(k, 0), int)
+                                                for k in ("retrains", "since_retrain"))):
+            raise ModelError(f"load_model_from: {folder / META_FILE}: retrain is {state!r}, not counts")
+        self.retrains = state.get("retrains", 0)
         log.info("%s: loaded model %s (%s training samples, saved %s)", self.name, folder,
                  meta.get("training_samples"), meta.get("saved"))
         if self._buffer is not None and BUFFER_FILE in meta["files"]:
             try:
                 ts, vectors = read_buffer_csv(read_checked(folder, BUFFER_FILE, meta))
-            except (ValueError, IndexError, UnicodeDecodeError) as err:
+            except (ValueError, IndexError, csv.Error) as err:   # UnicodeDecodeError is a ValueError
                 raise ModelError(f"load_model_from: {folder / BUFFER_FILE} cannot be read: {err}") from None
             if vectors.shape[1] != width and len(vectors):
                 raise ModelError(f"load_model_from: {folder / BUFFER_FILE} holds vectors of {vectors.shape[1]} "
                                  f"features, the model {width}")
             self._buffer.extend(ts, vectors)
-            self._since = int(state.get("since_retrain", 0))
+            self._since = state.get("since_retrain", 0)
             return True
         return False
 
