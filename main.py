@@ -14,9 +14,8 @@ import logging
 import sys
 from pathlib import Path
 
+from pipeline.exit_codes import EXIT_USAGE
 from pipeline.paths import CONFIG_DIR, DEFAULT_LOG_DIR, DEFAULT_MODELS_DIR
-
-EXIT_USAGE = 2
 
 DESCRIPTION = """\
 Watch a stream (a Kafka topic or a file), run the configured anomaly detectors on every sample and
@@ -28,8 +27,8 @@ works too) and the run reads the config's Kafka topics, or with -f the file name
 """
 
 EPILOG = """\
-exit status: 0 finished, 1 error (the reason is printed), 2 usage or configuration error,
-130/143 stopped by SIGINT/SIGTERM (outputs are flushed first).
+exit status: 0 finished, 1 error (the reason is printed), 2 usage or configuration error or an
+input file that is not of its format (nothing was started), 130/143 stopped by SIGINT/SIGTERM (outputs are flushed first).
 
 examples:
   python main.py -c default.json -f
@@ -68,6 +67,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--summary-json", type=Path, metavar="FILE",
                         help="also write the end-of-run summary to FILE as JSON")
     parser.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="log debug details too (library messages, the traceback of an internal error)")
     args = parser.parse_args(argv)
     if args.batch_size < 1:
         parser.error("--batch-size must be at least 1")
@@ -80,7 +81,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, stream=sys.stderr,
+    level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
+    logging.basicConfig(level=level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         datefmt="%Y-%m-%d %H:%M:%S")
     if args.gui or not args.config:

@@ -1,21 +1,41 @@
 """Dead letters: input records that could not be used, kept with where they were and why.
 
-``DeadLetterFile`` writes one JSON object per line (``location``, ``position``, ``reason``,
-``raw``). The file is created on the first rejection of a run; a file left by an earlier run is
-removed when the run starts, so the file always describes the latest run.
+``DeadLetterFile`` appends one JSON object per line (``run``, ``location``, ``position``,
+``reason``, ``raw``) to one file per config. The program never deletes or truncates it: every
+run appends, and ``run`` (the run id, also printed in the summary) tells the runs apart, so dead
+letters of a Kafka run whose offsets were committed are still there after any number of
+restarts. The file is created on the first rejection; removing old dead letters is the user's
+decision (``grep -v '"run": "<id>"'`` or log rotation).
 """
 from __future__ import annotations
 
 import json
+import os
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence
 
+import orjson
+
 from pipeline.records import RejectedRecord
+
+
+def new_run_id() -> str:
+    """An id for one run: its start time (UTC, to the second) and process id,
+    ``20261205T081835Z-4242``."""
+    return f"{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}-{os.getpid()}"
 
 
 def dead_letter_path(log_dir: Path, run_name: str) -> Path:
     """Where a run's dead letters go when they go to a file."""
     return Path(log_dir) / f"{run_name}.dead_letter.jsonl"
+
+
+def dead_letter_line(record: dict) -> bytes:
+    try:
+        return orjson.dumps(record)
+    except orjson.JSONEncodeError:   # text orjson refuses (a lone surrogate): the json module escapes it
+        return json.dumps(record).encode()
 
 
 class DeadLetterSink:
@@ -41,32 +61,40 @@ class DeadLetterSink:
 
 
 class DeadLetterFile(DeadLetterSink):
-    """Rejected records as JSON Lines in ``path``."""
+    """Rejected records as JSON Lines appended to ``path``, each tagged with ``run_id``."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, run_id: str | None = None):
         super().__init__()
         self.path = Path(path)
+        self.run_id = run_id or new_run_id()
         self._file = None
-        self._pending: list[str] = []
-
-    def open(self) -> None:
-        self.path.unlink(missing_ok=True)
+        self._pending: list[bytes] = []
 
     def write(self, records: Sequence[RejectedRecord]) -> None:
         super().write(records)
-        self._pending.extend(
-            json.dumps({"location": r.location, "position": r.position, "reason": r.reason, "raw": r.raw})
-            for r in records)
+        run = self.run_id
+        self._pending.extend(dead_letter_line({"run": run, "location": r.location, "position": r.position,
+                                               "reason": r.reason, "raw": r.raw}) for r in records)
 
     def flush(self) -> None:
         if not self._pending:
             return
         if self._file is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = open(self.path, "a", encoding="utf-8")
-        self._file.write("\n".join(self._pending) + "\n")
+            self._file = open(self.path, "ab")
+            if self._file.tell() > 0:
+                self._end_torn_line()
+        self._file.write(b"\n".join(self._pending) + b"\n")
         self._file.flush()
         self._pending.clear()
+
+    def _end_torn_line(self) -> None:
+        """A run killed mid-write may have left half a line: end it, so this run's first record
+        stays a line of its own (the half line is kept, as it is)."""
+        with open(self.path, "rb") as f:
+            f.seek(-1, os.SEEK_END)
+            if f.read(1) != b"\n":
+                self._file.write(b"\n")
 
     def close(self) -> None:
         self.flush()
@@ -75,4 +103,4 @@ class DeadLetterFile(DeadLetterSink):
             self._file = None
 
     def describe(self) -> str:
-        return str(self.path)
+        return f"{self.path} (run {self.run_id})"

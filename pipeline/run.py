@@ -17,20 +17,21 @@ from typing import Sequence
 from pipeline.config import ConfigError, RunConfig, input_widths, resolve_data_path
 from pipeline.consumers import FileConsumer, SourceError
 from pipeline.consumers.file import concat_batches
-from pipeline.dead_letter import DeadLetterFile, dead_letter_path
+from pipeline.consumers.input_file import InputRefused
+from pipeline.dead_letter import DeadLetterFile, dead_letter_path, new_run_id
+from pipeline.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM, EXIT_USAGE
 from pipeline.detectors import DETECTORS, DetectorContext
 from pipeline.engine import DetectorRun, Engine, Listener
 from pipeline.features import FeatureBuilder, FeatureSpec
 from pipeline.normalization import NORMALIZERS
 from pipeline.records import SampleBatch
 from pipeline.outputs import OUTPUTS, RunContext
+from pipeline.outputs.paths import output_path_problems
 from pipeline.paths import DEFAULT_LOG_DIR, DEFAULT_MODELS_DIR
 from pipeline.progress import ProgressLine
 from pipeline.summary import summary_dict, summary_text
 
 log = logging.getLogger(__name__)
-
-EXIT_OK, EXIT_ERROR, EXIT_SIGINT, EXIT_SIGTERM = 0, 1, 130, 143
 
 
 def read_training_samples(path: Path, width: int) -> SampleBatch:
@@ -70,7 +71,11 @@ class RunSetup:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         self.config = config
         self.mode = mode
+        self.run_id = new_run_id()
         self.context = RunContext(log_dir=Path(log_dir), run_name=config.name, kafka=config.kafka)
+        problems = output_path_problems(config, self.context.log_dir)
+        if problems:
+            raise ConfigError(problems)
         self.runs = [
             DetectorRun(index=dc.index, detector=dc.detector.build(DETECTORS),
                         outputs=[o.build(OUTPUTS) for o in dc.outputs], time_filters=dc.time_filters,
@@ -82,7 +87,7 @@ class RunSetup:
                               "but the config has none")
         if mode == "file":
             self.source = FileConsumer(config.file_name, stream_width(config))
-            self.dead_letter = DeadLetterFile(dead_letter_path(self.context.log_dir, config.name))
+            self.dead_letter = DeadLetterFile(dead_letter_path(self.context.log_dir, config.name), self.run_id)
         else:
             if config.kafka is None:
                 raise ConfigError("topics: required to read Kafka (run without -f), but the config has none")
@@ -112,6 +117,7 @@ class RunSetup:
         features = detector.features or FeatureSpec(detector.input_vector_size)
         return DetectorContext(name=f"{config.name}_{index}", models_dir=self.models_dir,
                                resolve_path=lambda name: resolve_data_path(name, config.source),
+                               config_dir=config.source.parent,
                                training_vectors=training_vectors, feature_layout=features.describe())
 
     def open(self) -> None:
@@ -153,7 +159,9 @@ class RunSetup:
 
 
 class StopOnSignals:
-    """SIGINT/SIGTERM set the engine's stop flag (a second SIGINT ends the process at once)."""
+    """SIGINT/SIGTERM set the engine's stop flag; a second SIGINT ends the process at once with
+    exit status 130. Keep it installed until the run's summary is printed, so that a signal while
+    outputs are being flushed and closed is handled too (not a KeyboardInterrupt traceback)."""
 
     def __init__(self, engine: Engine):
         self.engine = engine
@@ -169,8 +177,9 @@ class StopOnSignals:
     def _handle(self, signum, frame):
         if self.received is not None and signum == signal.SIGINT:
             # the user insists: end now, without the flush that may be what is slow
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
-            os.kill(os.getpid(), signal.SIGINT)
+            sys.stderr.write("interrupted again: exiting without flushing\n")
+            sys.stderr.flush()
+            os._exit(EXIT_SIGINT)
         self.received = signum
         self.engine.stop()
 
@@ -179,13 +188,17 @@ class StopOnSignals:
             signal.signal(sig, handler)
 
 
-def describe_error(err: Exception) -> str:
-    """One line for the user; errors we expect explain themselves, others also get a traceback
-    in the log (they are bugs)."""
+def describe_error(err: BaseException) -> str:
+    """One line for the user. Errors we expect explain themselves; running out of memory names
+    its likely cause; anything else is a bug, whose traceback is logged at debug level only
+    (``-v``), never shown as the error."""
+    if isinstance(err, MemoryError):
+        return ("not enough memory for this run: lower the sizes in the config (windows such as N, W "
+                "or window, num_trees and tree_size, input_vector_size)")
     if isinstance(err, (SourceError, OSError, ValueError)):
         return str(err)
-    log.error("unexpected error", exc_info=err)
-    return f"{type(err).__name__}: {err}"
+    log.debug("unexpected error", exc_info=err)
+    return f"internal error {type(err).__name__}: {err} (run with -v for the details, and please report it)"
 
 
 def run_headless(config: RunConfig, log_dir: Path = DEFAULT_LOG_DIR, batch_size: int = 65536,
@@ -203,22 +216,30 @@ def run_headless(config: RunConfig, log_dir: Path = DEFAULT_LOG_DIR, batch_size:
         except Exception as close_err:
             log.error("while closing: %s", close_err)
         print(f"error: {describe_error(err)}", file=sys.stderr)
-        return EXIT_ERROR
+        # a file that cannot be this input at all is refused like a bad config: nothing started
+        return EXIT_USAGE if isinstance(err, InputRefused) else EXIT_ERROR
     engine = setup.engine(batch_size=batch_size)
     bar = ProgressLine(setup.source, enabled=progress)
     engine.listeners.append(bar)
     signals = StopOnSignals(engine)
-    try:
-        with signals:
-            engine.run()
-    except Exception as err:  # the engine flushed what it wrote; report, do not crash
-        error = describe_error(err)
-    finally:
-        bar.close()
+    with signals:
         try:
-            setup.close()
-        except Exception as err:
-            error = error or f"closing outputs: {describe_error(err)}"
+            engine.run()
+        except Exception as err:  # the engine flushed what it wrote; report, do not crash
+            error = describe_error(err)
+        finally:
+            bar.close()
+            try:
+                setup.close()
+            except Exception as err:
+                error = error or f"closing outputs: {describe_error(err)}"
+        code = finish(engine, setup, signals, error, summary_json)
+    return code
+
+
+def finish(engine: Engine, setup: RunSetup, signals: StopOnSignals, error: str | None,
+           summary_json: Path | None) -> int:
+    """Print (and write) the summary of an ended run; return its exit status."""
     if error:
         outcome, code = "failed", EXIT_ERROR
     elif signals.received is not None:
@@ -229,7 +250,11 @@ def run_headless(config: RunConfig, log_dir: Path = DEFAULT_LOG_DIR, batch_size:
     summary = summary_dict(engine.stats, setup.runs, outcome, setup.dead_letter.describe(), error)
     print(summary_text(summary), file=sys.stderr)
     if summary_json is not None:
-        Path(summary_json).write_text(json.dumps(summary, indent=2) + "\n")
+        try:
+            Path(summary_json).write_text(json.dumps(summary, indent=2) + "\n")
+        except OSError as err:
+            error = error or f"cannot write the summary: {err}"
+            code = code if code != EXIT_OK else EXIT_ERROR
     if error:
         print(f"error: {error}", file=sys.stderr)
     return code

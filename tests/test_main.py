@@ -88,14 +88,15 @@ def test_bad_rows_are_counted_dead_lettered_and_the_run_succeeds(tmp_path):
     assert [(r["timestamp"], r["status_code"]) for r in out] == [(1, 1), (3, 1), (5, -1)]
 
 
-def test_unreadable_input_fails_with_one_line(tmp_path):
+def test_an_input_that_is_not_its_format_is_refused_with_one_line_before_anything_starts(tmp_path):
     data = tmp_path / "in.csv"
     data.write_text("time,value\n1,2\n")
     config = write_config(tmp_path / "c.json", {
         "file_name": str(data), "anomaly_detection_alg": ["EMA()"],
         "anomaly_detection_conf": [{"input_vector_size": 1, "UL": 1, "LL": 0, "N": 3}]})
     result = run_cli("-c", config, "-f", "--log-dir", tmp_path)
-    assert result.returncode == 1
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("error: ") and "no 'timestamp' column" in result.stderr
 
 
