@@ -87,6 +87,13 @@ class DetectorRun:
         return state
 
     def process(self, samples: SampleBatch) -> ResultBatch:
+        """Judge ``samples`` and write the results to every output."""
+        results = self.judge(samples)
+        self.write(results)
+        return results
+
+    def judge(self, samples: SampleBatch) -> ResultBatch:
+        """Run the detector over ``samples`` and count the statuses; no output sees them yet."""
         if self.time_filters:
             keep = np.ones(len(samples), dtype=bool)
             for f in self.time_filters:
@@ -129,9 +136,19 @@ class DetectorRun:
         for idx, count in enumerate(counts.tolist()):
             if count:
                 self.status_counts[int(self.status_codes[idx])] += count
-        for output in self.outputs:
-            output.write(results)
         return results
+
+    def write(self, results: ResultBatch) -> None:
+        """Hand the results to every output; one that fails does not keep the others from getting
+        them (the first error is raised once all were tried)."""
+        first_error = None
+        for output in self.outputs:
+            try:
+                output.write(results)
+            except Exception as err:
+                first_error = first_error or err
+        if first_error is not None:
+            raise first_error
 
     def anomalies(self) -> int:
         return self.status_counts[Status.WARNING] + self.status_counts[Status.ERROR]

@@ -142,16 +142,30 @@ class Engine:
         if poll.rejected:
             self._reject(poll.rejected)
         processed = 0
-        for samples in poll.batches:
-            if len(samples) == 0:
-                continue
-            results = [run.process(samples) for run in self.detectors if run.accepts(samples.stream)]
-            processed += len(samples)
-            for listener in self.listeners:
-                listener.on_results(samples, results)
-        if processed:
-            self.stats.samples += processed
-            self.stats.batches += 1
+        try:
+            for samples in poll.batches:
+                if len(samples) == 0:
+                    continue
+                # Every detector judges and counts the samples before any output sees them, and
+                # every output gets them even when one fails: the summary's counts then equal what
+                # each working output holds, and only the failed output (named by the error) has less.
+                runs = [run for run in self.detectors if run.accepts(samples.stream)]
+                results = [run.judge(samples) for run in runs]
+                processed += len(samples)
+                self.stats.samples += len(samples)
+                failure = None
+                for run, result in zip(runs, results):
+                    try:
+                        run.write(result)
+                    except Exception as err:
+                        failure = failure or err
+                for listener in self.listeners:
+                    listener.on_results(samples, results)
+                if failure is not None:
+                    raise failure
+        finally:
+            if processed:
+                self.stats.batches += 1
         return processed
 
     def _reject(self, rejected: list[RejectedRecord]) -> None:
@@ -168,11 +182,16 @@ class Engine:
                 on_rejected(rejected)
 
     def flush_outputs(self) -> None:
-        """Flush every output and the dead letters."""
-        for run in self.detectors:
-            for output in run.outputs:
-                output.flush()
-        self.dead_letter.flush()
+        """Flush every output and the dead letters; one that fails does not keep the others from
+        flushing (the first error is raised once all were tried)."""
+        first_error = None
+        for flush in [output.flush for run in self.detectors for output in run.outputs] + [self.dead_letter.flush]:
+            try:
+                flush()
+            except Exception as err:
+                first_error = first_error or err
+        if first_error is not None:
+            raise first_error
 
     def flush_and_commit(self) -> None:
         """Flush every output and the dead letters, then commit the source's position."""

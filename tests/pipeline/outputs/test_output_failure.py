@@ -37,8 +37,6 @@ def check_counts(tmp_path, summary):
         assert sum(detector[k] for k in ("ok", "warning", "error", "undefined", "filtered")) == summary["samples"]
 
 
-@pytest.mark.xfail(strict=True, reason="the engine counts a batch only after every output took it; "
-                                       "see the proposal of issue 9 point 4 (engine.step, DetectorRun.write)")
 def test_when_the_terminal_reader_goes_away_the_summary_counts_what_the_files_hold(tmp_path):
     config = two_detector_config(tmp_path, [("FileOutput()", {"file_name": "ema.csv"}), ("TerminalOutput()", {})])
     summary = tmp_path / "summary.json"
