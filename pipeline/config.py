@@ -20,6 +20,7 @@ from typing import Any, Callable, Mapping, Sequence, get_type_hints
 from pydantic import ConfigDict, ValidationError, create_model
 
 from pipeline.detectors import DETECTORS
+from pipeline.detectors.band import stage_warnings
 from pipeline.detectors.base import ParameterError
 from pipeline.config_values import as_list, show
 from pipeline.feature_config import FEATURE_KEYS, parse_features
@@ -53,6 +54,10 @@ UPSTREAM_ALGORITHM_KEYS = frozenset({
     "status_determiner", "status_determiner_conf", "shift", "percentile_range", "N_components",
     "model_name", "buff_size", "history_file", "conf_name",
 })
+
+#: The longest feature vector a config may declare: a batch of 65,536 such samples is 512 MB.
+MAX_INPUT_VECTOR_SIZE = 1000
+
 
 class ConfigError(ValueError):
     """One or more configuration problems, each naming the key path, the value and the fix."""
@@ -197,7 +202,12 @@ def describe_validation_error(err: dict, path: str) -> str:
         sign = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<",
                 "less_than_equal": "<="}[kind]
         limit = next(iter(ctx.values()))
-        expected = f"a number {sign} {limit:g}" if isinstance(limit, (int, float)) else f"a number {sign} {limit}"
+        if isinstance(limit, int) and not isinstance(limit, bool):
+            expected = f"a number {sign} {limit:,}"
+        elif isinstance(limit, float):
+            expected = f"a number {sign} {limit:g}"
+        else:
+            expected = f"a number {sign} {limit}"
     elif kind == "literal_error":
         expected = f"one of {ctx.get('expected')}"
     elif kind in ("too_short", "too_long", "string_too_short"):
@@ -238,6 +248,9 @@ def validate_component(registry: Registry, name: Any, conf: Any, name_path: str,
     kwargs = {k: getattr(validated, k) for k in model.model_fields}
     try:
         cls(**kwargs)  # constructors do no I/O; this checks relations between parameters
+    except MemoryError:
+        return None, [f"{conf_path}: these parameters need more memory than this machine has; "
+                      "lower the window and size parameters"]
     except ParameterError as err:
         nested = getattr(err, "problems", None)  # e.g. a Combination's member configs
         if nested:
@@ -259,6 +272,8 @@ def load_config(name: str | Path) -> RunConfig:
         raw = json.loads(text)
     except json.JSONDecodeError as err:
         raise ConfigError(f"{path}: invalid JSON at line {err.lineno} column {err.colno}: {err.msg}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to be a config (a config is a few levels deep)") from None
     return parse_config(raw, path)
 
 
@@ -323,9 +338,9 @@ def parse_stream_filters(spec: Any, count: int, problems: list[str]) -> list[Tim
 def parse_filter(entry: Any, path: str, problems: list[str]) -> TimeOfDayFilter | None:
     try:
         return parse_time_filter(entry)
-    except TimeFilterSyntaxError:
+    except TimeFilterSyntaxError as err:
         problems.append(f'{path}: expected "None" or "[[H, M, S], [H, M, S]]" (time of day, '
-                        f'tolerance), got {show(entry)}')
+                        f'tolerance; {err}), got {show(entry)}')
         return None
 
 
@@ -340,10 +355,12 @@ def parse_detector(index: int, alg: Any, conf: Any, stream_filter: TimeOfDayFilt
     size = conf.get("input_vector_size")
     if "input_vector_size" not in conf:
         problems.append(f"{path}.input_vector_size: required key is missing")
-    elif not isinstance(size, int) or isinstance(size, bool) or size < 1:
-        problems.append(f"{path}.input_vector_size: expected a whole number >= 1, got {show(size)}")
+    elif not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= MAX_INPUT_VECTOR_SIZE:
+        problems.append(f"{path}.input_vector_size: expected a whole number from 1 to {MAX_INPUT_VECTOR_SIZE:,}, "
+                        f"got {show(size)}")
 
-    features = parse_features(conf, size, path, problems) if isinstance(size, int) and size >= 1 else None
+    usable_size = isinstance(size, int) and not isinstance(size, bool) and 1 <= size <= MAX_INPUT_VECTOR_SIZE
+    features = parse_features(conf, size, path, problems) if usable_size else None
     normalization = None
     if conf.get("normalization") not in (None, "None", []):
         found = parse_components(NORMALIZERS, conf, "normalization", "normalization_conf", path, problems)
@@ -365,6 +382,8 @@ def parse_detector(index: int, alg: Any, conf: Any, stream_filter: TimeOfDayFilt
     problems.extend(errors)
     if len(problems) > before or detector is None:
         return None
+    for note in stage_warnings(detector.params.get("warning_stages") or ()):
+        log.warning("%s.warning_stages%s", path, note)
     return DetectorConfig(index=index, detector=detector, input_vector_size=size,
                           outputs=tuple(outputs), visualizations=tuple(views),
                           time_filters=tuple(filters), features=features, normalization=normalization,

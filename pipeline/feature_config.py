@@ -13,12 +13,14 @@ from typing import Annotated, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError
 
 from pipeline.config_values import show
+from pipeline.detectors.base import MAX_WINDOW
 from pipeline.features import TIME_FEATURES, FeatureSpec
 
 FEATURE_KEYS = ("averages", "periodic_averages", "shifts", "time_features", "time_average_shifts",
                 "max_memory", "use_cols")
 
-Count = Annotated[StrictInt, Field(ge=1)]
+# windows and shifts are kept in memory: bounded like every detector window
+Count = Annotated[StrictInt, Field(ge=1, le=MAX_WINDOW)]
 
 
 class FeatureKeys(BaseModel):
@@ -28,9 +30,9 @@ class FeatureKeys(BaseModel):
     periodic_averages: list[list[tuple[Count, list[Count]]]] = []
     shifts: list[list[Count]] = []
     time_features: list[Literal[TIME_FEATURES]] = []  # type: ignore[valid-type]
-    time_average_shifts: Optional[tuple[Annotated[StrictInt, Field(ge=0)],
+    time_average_shifts: Optional[tuple[Annotated[StrictInt, Field(ge=0, le=MAX_WINDOW)],
                                         Annotated[StrictFloat, Field(ge=0)]]] = None
-    max_memory: Annotated[StrictInt, Field(ge=0)] = 0
+    max_memory: Annotated[StrictInt, Field(ge=0, le=MAX_WINDOW)] = 0
     use_cols: Optional[list[Annotated[StrictInt, Field(ge=0)]]] = None
 
 

@@ -7,6 +7,7 @@ a target of 00:00:10 with a 30 s tolerance keeps 23:59:55.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,11 +47,16 @@ def parse_time_filter(spec) -> TimeOfDayFilter | None:
     if isinstance(spec, str):
         try:
             value = json.loads(spec)
-        except json.JSONDecodeError as err:
+        except (json.JSONDecodeError, RecursionError) as err:
             raise TimeFilterSyntaxError(str(err)) from None
     if not (isinstance(value, list) and len(value) == 2
             and all(isinstance(part, list) and len(part) == 3 for part in value)
             and all(isinstance(x, (int, float)) and not isinstance(x, bool) for part in value for x in part)):
         raise TimeFilterSyntaxError("not of the form [[H, M, S], [H, M, S]]")
+    if not all(math.isfinite(x) for part in value for x in part):
+        raise TimeFilterSyntaxError("every number must be finite")
     (h, m, s), (th, tm, ts) = value
+    if min(th, tm, ts) < 0 or th * 3600 + tm * 60 + ts <= 0:
+        # a tolerance of zero or less keeps no sample at all
+        raise TimeFilterSyntaxError("the tolerance must be more than 0 s, with no negative part")
     return TimeOfDayFilter(target_s=(h * 3600 + m * 60 + s) % DAY_S, tolerance_s=th * 3600 + tm * 60 + ts)

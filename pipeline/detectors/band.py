@@ -37,6 +37,20 @@ ERROR_BELOW_IDX = 3
 FIRST_WARNING_IDX = 4
 
 
+def stage_warnings(stages) -> list[str]:
+    """What is odd about a list of warning stages that still runs (the original's tuned configs
+    have such stages, so they load): a stage at or below 0 makes nearly every sample a warning,
+    one at or above 1 can never be reached (an error comes first)."""
+    notes = []
+    for i, stage in enumerate(stages):
+        if isinstance(stage, (int, float)) and not isinstance(stage, bool):
+            if stage <= 0:
+                notes.append(f"[{i}] = {stage} is at or below 0: nearly every sample will be a warning")
+            elif stage >= 1:
+                notes.append(f"[{i}] = {stage} is at or above 1 (a limit): it can never be reached")
+    return notes
+
+
 class Band:
     """The status vocabulary and the vectorised classification for one detector.
 

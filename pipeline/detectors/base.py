@@ -23,6 +23,11 @@ import numpy as np
 from pipeline.records import DetectorOutput, SampleBatch
 
 
+#: The longest window (in samples) a detector parameter may ask for: 80 MB per float array. Larger
+#: values are refused in the config rather than failing for want of memory at the first batch.
+MAX_WINDOW = 10_000_000
+
+
 class ParameterError(ValueError):
     """A parameter value that passed type checks but makes no sense (names the key)."""
 

@@ -8,7 +8,7 @@ from pydantic import Field
 from scipy.signal import lfilter
 
 from pipeline.detectors.band import Band, WarningStages
-from pipeline.detectors.base import Detector
+from pipeline.detectors.base import MAX_WINDOW, Detector
 from pipeline.records import DetectorOutput, SampleBatch
 
 
@@ -56,7 +56,7 @@ class Cumulative(Detector):
     def __init__(
         self,
         decay: Annotated[float, Field(ge=0, le=1, description="fraction of the sum forgotten per sample")],
-        averaging: Annotated[int, Field(ge=1, description="length of the running mean, in samples")],
+        averaging: Annotated[int, Field(ge=1, le=MAX_WINDOW, description="length of the running mean, in samples")],
         warning_stages: WarningStages = [],  # noqa: B006
     ):
         self.decay = decay

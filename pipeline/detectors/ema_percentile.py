@@ -7,7 +7,7 @@ import numpy as np
 from pydantic import Field
 
 from pipeline.detectors.band import Band
-from pipeline.detectors.base import Detector, ParameterError
+from pipeline.detectors.base import MAX_WINDOW, Detector, ParameterError
 from pipeline.detectors.macd import _EMAFilter
 from pipeline.detectors.percentile import numpy_lerp, trailing_percentiles
 from pipeline.records import OK_TEXT, UNDEFINED_TEXT, DetectorOutput, SampleBatch, Status
@@ -82,8 +82,8 @@ class EMA_Percentile(Detector):
         self,
         percentile: Annotated[float, Field(ge=0, le=100, description=(
             "percentile p in percent; the band is [min(p, 100 - p), max(p, 100 - p)]"))],
-        window: Annotated[int, Field(ge=1, description="EMAs kept for the percentiles, in samples")],
-        start_on: Annotated[int, Field(ge=1, description="EMAs needed before the first verdict")],
+        window: Annotated[int, Field(ge=1, le=MAX_WINDOW, description="EMAs kept for the percentiles, in samples")],
+        start_on: Annotated[int, Field(ge=1, le=MAX_WINDOW, description="EMAs needed before the first verdict")],
         period: Annotated[float, Field(gt=0, description="span of the EMA, in samples")],
     ):
         if start_on > window:

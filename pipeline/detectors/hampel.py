@@ -7,7 +7,7 @@ import numpy as np
 from pydantic import Field
 
 from pipeline.detectors.band import Band
-from pipeline.detectors.base import Detector
+from pipeline.detectors.base import MAX_WINDOW, Detector
 from pipeline.records import OK_TEXT, UNDEFINED_TEXT, DetectorOutput, SampleBatch, Status
 
 OK_IDX, UNDEFINED_IDX, ANOMALY_IDX = 0, 1, 2
@@ -64,7 +64,7 @@ class Hampel(Detector):
 
     def __init__(
         self,
-        W: Annotated[int, Field(ge=1, description=(
+        W: Annotated[int, Field(ge=1, le=MAX_WINDOW, description=(
             "half-width of the window, in samples; the window holds 2W + 1 values"))],
         K: Annotated[float, Field(gt=0, description=(
             "scale from the MAD to a standard deviation (1.4826 for Gaussian data)"))] = 1.4826,

@@ -7,7 +7,7 @@ import numpy as np
 from pydantic import Field
 
 from pipeline.detectors.band import Band, UNDEFINED_IDX, WarningStages, check_limits
-from pipeline.detectors.base import Detector
+from pipeline.detectors.base import MAX_WINDOW, Detector
 from pipeline.records import DetectorOutput, SampleBatch
 
 
@@ -61,7 +61,7 @@ class LinearFit(Detector):
         self,
         UL: Annotated[float, Field(description="upper limit of the slope, in measurement units per sample")],
         LL: Annotated[float, Field(description="lower limit of the slope, in measurement units per sample")],
-        N: Annotated[int, Field(ge=2, description="window length, in samples")],
+        N: Annotated[int, Field(ge=2, le=MAX_WINDOW, description="window length, in samples")],
         confidence_norm: Annotated[float, Field(ge=0, description=(
             "largest mean squared residual of a trusted fit, in squared measurement units"))],
         warning_stages: WarningStages = [],  # noqa: B006

@@ -9,7 +9,7 @@ from pydantic import Field
 from scipy.ndimage import rank_filter
 
 from pipeline.detectors.band import Band, UNDEFINED_IDX, WarningStages
-from pipeline.detectors.base import Detector, ParameterError
+from pipeline.detectors.base import MAX_WINDOW, Detector, ParameterError
 from pipeline.records import DetectorOutput, SampleBatch
 
 
@@ -112,7 +112,7 @@ class Percentile(Detector):
         self,
         percentile_range: Annotated[list[float], Field(description=(
             "[low, high] percentiles of the history that bound the band, in percent"))] = [5, 95],  # noqa: B006
-        buff_size: Annotated[int, Field(ge=2, description="history length, in samples")] = 100,
+        buff_size: Annotated[int, Field(ge=2, le=MAX_WINDOW, description="history length, in samples")] = 100,
         warning_stages: WarningStages = [],  # noqa: B006
     ):
         if not (len(percentile_range) == 2 and 0 <= percentile_range[0] < percentile_range[1] <= 100):

@@ -7,7 +7,7 @@ from typing import Annotated
 import numpy as np
 from pydantic import Field
 
-from pipeline.detectors.base import Detector
+from pipeline.detectors.base import MAX_WINDOW, ParameterError, Detector
 from pipeline.detectors.model_store import RandomState
 from pipeline.records import OK_TEXT, UNDEFINED_TEXT, DetectorOutput, SampleBatch, Status
 
@@ -177,8 +177,8 @@ class RRCF(Detector):
 
     def __init__(
         self,
-        num_trees: Annotated[int, Field(ge=1, description="trees in the forest")],
-        tree_size: Annotated[int, Field(ge=2, description="samples each tree holds (the window)")],
+        num_trees: Annotated[int, Field(ge=1, le=MAX_WINDOW, description="trees in the forest")],
+        tree_size: Annotated[int, Field(ge=2, le=MAX_WINDOW, description="samples each tree holds (the window)")],
         threshold: Annotated[float, Field(gt=0, description=(
             "codisp above which a sample is an error, in points displaced"))],
         random_state: RandomState = 0,
@@ -187,6 +187,9 @@ class RRCF(Detector):
         self.tree_size = tree_size
         self.threshold = threshold
         self.random_state = random_state
+        if num_trees * tree_size > MAX_WINDOW:
+            raise ParameterError("tree_size", tree_size, f"num_trees x tree_size at most {MAX_WINDOW:,} points "
+                                 f"(the forest would hold {num_trees * tree_size:,})")
         self._forest = RandomCutForest(num_trees, tree_size, np.random.default_rng(random_state))
 
     def update(self, samples: SampleBatch) -> DetectorOutput:

@@ -8,7 +8,7 @@ import numpy as np
 from pydantic import Field
 
 from pipeline.detectors.band import Band, UNDEFINED_IDX, WarningStages
-from pipeline.detectors.base import Detector
+from pipeline.detectors.base import MAX_WINDOW, Detector
 from pipeline.records import DetectorOutput, SampleBatch
 
 #: Window sums are recomputed exactly (``math.fsum``) at every multiple of this many samples, so
@@ -61,7 +61,7 @@ class Welford(Detector):
     def __init__(
         self,
         X: Annotated[float, Field(gt=0, description="band half-width, in standard deviations")],
-        N: Annotated[Optional[int], Field(ge=2, description=(
+        N: Annotated[Optional[int], Field(ge=2, le=MAX_WINDOW, description=(
             "window length in samples; omit for the cumulative mode"))] = None,
         warning_stages: WarningStages = [],  # noqa: B006
     ):

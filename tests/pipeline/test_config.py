@@ -173,7 +173,52 @@ def test_inverted_limits():
 def test_input_vector_size_must_be_a_positive_whole_number():
     assert one({"anomaly_detection_alg": ["BorderCheck()"],
                 "anomaly_detection_conf": [BC | {"input_vector_size": 0}]}) == \
-        "anomaly_detection_conf[0].input_vector_size: expected a whole number >= 1, got 0"
+        "anomaly_detection_conf[0].input_vector_size: expected a whole number from 1 to 1,000, got 0"
+
+
+@pytest.mark.parametrize("size", [10 ** 30, 1e30, 1001])
+def test_an_input_vector_size_no_batch_could_hold_is_refused_with_its_key(size):
+    assert one({"anomaly_detection_alg": ["BorderCheck()"],
+                "anomaly_detection_conf": [BC | {"input_vector_size": size}]}).startswith(
+        "anomaly_detection_conf[0].input_vector_size: expected a whole number from 1 to 1,000, got ")
+
+
+@pytest.mark.parametrize("spec, why", [
+    ("[[NaN, 0, 0], [1, 0, 0]]", "every number must be finite"),
+    ("[[1, 0, 0], [Infinity, 0, 0]]", "every number must be finite"),
+    ("[[1, 0, 0], [0, -30, 0]]", "the tolerance must be more than 0 s"),
+    ("[[1, 0, 0], [0, 0, 0]]", "the tolerance must be more than 0 s"),
+])
+def test_a_time_filter_that_would_drop_every_sample_is_refused(spec, why):
+    problem = one({"anomaly_detection_alg": ["BorderCheck()"], "anomaly_detection_conf": [BC | {"filtering": spec}]})
+    assert problem.startswith("anomaly_detection_conf[0].filtering: expected") and why in problem
+
+
+def test_window_sizes_no_memory_could_hold_are_refused_before_the_run(tmp_path):
+    rrcf = {"input_vector_size": 1, "num_trees": 1_000_000, "tree_size": 1_000_000_000, "threshold": 3}
+    assert one({"anomaly_detection_alg": ["RRCF()"], "anomaly_detection_conf": [rrcf]}) == \
+        "anomaly_detection_conf[0].tree_size: expected a number <= 10,000,000, got 1000000000"
+    rrcf |= {"num_trees": 1000, "tree_size": 100_000}
+    assert "num_trees x tree_size at most 10,000,000" in one(
+        {"anomaly_detection_alg": ["RRCF()"], "anomaly_detection_conf": [rrcf]})
+    assert one({"anomaly_detection_alg": ["Welford()"],
+                "anomaly_detection_conf": [{"input_vector_size": 1, "X": 3, "N": 10 ** 12, "warning_stages": []}]}) == \
+        "anomaly_detection_conf[0].N: expected a number <= 10,000,000, got 1000000000000"
+
+
+def test_warning_stages_outside_0_to_1_load_with_a_warning_that_says_what_they_do(caplog):
+    parse_config({"anomaly_detection_alg": ["BorderCheck()"],
+                  "anomaly_detection_conf": [BC | {"warning_stages": [1.5, -0.2, 0.5]}]}, Path("c.json"))
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
+        "anomaly_detection_conf[0].warning_stages[0] = 1.5 is at or above 1 (a limit): it can never be reached",
+        "anomaly_detection_conf[0].warning_stages[1] = -0.2 is at or below 0: nearly every sample will be a warning"]
+
+
+def test_a_config_nested_beyond_reason_is_refused_in_one_line(tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ConfigError, match="nested too deeply to be a config"):
+        load_config(path)
 
 
 def test_output_conf_must_pair_with_output():
@@ -198,7 +243,7 @@ def test_bad_time_filter_text():
     assert one({"anomaly_detection_alg": ["BorderCheck()"],
                 "anomaly_detection_conf": [BC | {"filtering": "[[12, 0], 5]"}]}) == \
         'anomaly_detection_conf[0].filtering: expected "None" or "[[H, M, S], [H, M, S]]" (time of day, ' \
-        'tolerance), got "[[12, 0], 5]"'
+        'tolerance; not of the form [[H, M, S], [H, M, S]]), got "[[12, 0], 5]"'
 
 
 def test_consumer_level_filter_list_must_pair_up():
