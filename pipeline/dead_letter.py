@@ -31,6 +31,11 @@ def dead_letter_path(log_dir: Path, run_name: str) -> Path:
     return Path(log_dir) / f"{run_name}.dead_letter.jsonl"
 
 
+#: Dead letters waiting for the next flush beyond this many bytes are written at once (writing a
+#: dead letter early is always safe: it commits no input position).
+MAX_PENDING_BYTES = 16 << 20
+
+
 def dead_letter_line(record: dict) -> bytes:
     try:
         return orjson.dumps(record)
@@ -69,12 +74,25 @@ class DeadLetterFile(DeadLetterSink):
         self.run_id = run_id or new_run_id()
         self._file = None
         self._pending: list[bytes] = []
+        self._pending_bytes = 0
 
     def write(self, records: Sequence[RejectedRecord]) -> None:
         super().write(records)
+        if not records:
+            return
         run = self.run_id
-        self._pending.extend(dead_letter_line({"run": run, "location": r.location, "position": r.position,
-                                               "reason": r.reason, "raw": r.raw}) for r in records)
+        # appended one by one into one buffer: orjson gives each result 4 KiB of capacity, so
+        # holding a poll's lines as separate objects (even briefly, as bytes.join does) would take
+        # 4 KiB a rejected row
+        chunk = bytearray()
+        for r in records:
+            chunk += dead_letter_line({"run": run, "location": r.location, "position": r.position,
+                                       "reason": r.reason, "raw": r.raw})
+            chunk += b"\n"
+        self._pending.append(bytes(chunk[:-1]))
+        self._pending_bytes += len(self._pending[-1])
+        if self._pending_bytes > MAX_PENDING_BYTES:
+            self.flush()
 
     def flush(self) -> None:
         if not self._pending:
@@ -87,6 +105,7 @@ class DeadLetterFile(DeadLetterSink):
         self._file.write(b"\n".join(self._pending) + b"\n")
         self._file.flush()
         self._pending.clear()
+        self._pending_bytes = 0
 
     def _end_torn_line(self) -> None:
         """A run killed mid-write may have left half a line: end it, so this run's first record
