@@ -43,9 +43,9 @@ def brokers(tmp_path):
 class Run:
     """``python main.py -c CONFIG [flags]`` in the background; stdout and stderr go to files."""
 
-    def __init__(self, config: Path, folder: Path, flags: tuple[str, ...] = ()):
+    def __init__(self, config: Path, folder: Path, flags: tuple[str, ...] = (), log_dir: Path | None = None):
         self.folder = folder
-        self.log_dir = folder / "log"
+        self.log_dir = log_dir or folder / "log"
         self.summary_path = folder / "summary.json"
         self.stderr_path = folder / "stderr.txt"
         folder.mkdir(parents=True, exist_ok=True)
@@ -102,8 +102,8 @@ def start_run(tmp_path):
     """Starts headless runs; any still running at the end of the test is killed."""
     started: list[Run] = []
 
-    def start(config: Path, name: str = "run", flags: tuple[str, ...] = ()) -> Run:
-        run = Run(config, tmp_path / name, flags)
+    def start(config: Path, name: str = "run", flags: tuple[str, ...] = (), log_dir: Path | None = None) -> Run:
+        run = Run(config, tmp_path / name, flags, log_dir)
         started.append(run)
         return run
 
