@@ -32,9 +32,9 @@ BOM = b"\xef\xbb\xbf"
 
 #: First bytes -> (decompressing opener, name for messages).
 COMPRESSIONS = {
-    b"\x1f\x8b": (gzip.GzipFile, "gzip"),
-    b"BZh": (bz2.BZ2File, "bzip2"),
-    b"\xfd7zXZ\x00": (lzma.LZMAFile, "xz"),
+    b"\x1f\x8b": (gzip.open, "gzip"),
+    b"BZh": (bz2.open, "bzip2"),
+    b"\xfd7zXZ\x00": (lzma.open, "xz"),
 }
 COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz")
 #: Binary formats that people mistake for inputs, named in the refusal.
