@@ -11,11 +11,11 @@ from PyQt5.QtWidgets import QApplication
 
 from gui.main_window import APPLICATION, ORGANIZATION, MainWindow
 from gui.worker import FINISHED
+from pipeline.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_USAGE
 from pipeline.paths import DEFAULT_LOG_DIR, DEFAULT_MODELS_DIR
 
 log = logging.getLogger(__name__)
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 SCREENSHOT_SIZE = (1500, 950)
 
 
