@@ -113,7 +113,8 @@ def save_screenshot(window: MainWindow, path: Path, outcome: str) -> int:
         print(f"error: cannot write the screenshot {path}", file=sys.stderr)
         return EXIT_ERROR
     if outcome != FINISHED:
-        print(f"error: the run ended {outcome}: {window.last_error or ''}".rstrip(": "), file=sys.stderr)
+        ended = f"failed: {window.last_error}" if window.last_error else f"ended {outcome}"
+        print(f"error: the run {ended}", file=sys.stderr)
         return EXIT_ERROR
     log.info("screenshot saved to %s", path)
     return EXIT_OK

@@ -977,6 +977,10 @@ class MainWindow(QMainWindow):
                                     f"({self.samples / wall:,.0f}/s)")
         else:
             self.rate_label.setText("Input: –")
+        if self.rejected:
+            # bad input is never silent: the count, and where the records went (the log says too)
+            self.rate_label.setText(self.rate_label.text() + f" · <span style='color:#b71c1c'>{self.rejected:,} "
+                                    "rejected</span> (see the dead-letter file in the log folder)")
         done, total = self.progress
         # -fk: the warm-up file's progress until it is read; the live part has no end to measure
         shown = bool(total) and not (self.mode == "filekafka" and done >= total)

@@ -425,8 +425,8 @@ class RunWorker(QObject):
                 watcher.start()
             self.engine.run()
         except Exception as err:  # noqa: BLE001 - any failure ends the run and is shown, not raised
-            log.exception("the run failed")
-            error = describe_error(err)
+            error = describe_error(err)   # one line; the traceback of a bug only at debug level
+            log.error("the run failed: %s", error)
         with self._state_lock:
             self._ended.set()  # no "reading"/"disconnected" report after this
         if watcher is not None:
@@ -434,7 +434,7 @@ class RunWorker(QObject):
         try:
             self.setup.close()
         except Exception as err:  # noqa: BLE001 - the outputs could not be closed; report it
-            log.exception("closing the run failed")
+            log.error("closing the run failed: %s", describe_error(err))
             error = error or f"closing outputs: {describe_error(err)}"
         self.collector.finish()
         if error:

@@ -9,8 +9,11 @@ requirements=requirements.txt
 [ "${1:-}" = "--test" ] && requirements=requirements-test.txt
 
 # python3-venv: venv on Debian; the rest: shared libraries of PyQt5's bundled Qt (window and
-# offscreen rendering) and a font (without one every text in the window is blank).
-packages=(python3-venv libgl1 libglib2.0-0 libfontconfig1 libdbus-1-3 libxkbcommon0 fonts-dejavu-core)
+# offscreen rendering; the libxcb ones are what its X11 plugin needs to open a window on a
+# desktop or under Xvfb) and a font (without one every text in the window is blank).
+packages=(python3-venv libgl1 libglib2.0-0 libfontconfig1 libdbus-1-3 libxkbcommon0 fonts-dejavu-core
+          libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-xinerama0 libxcb-image0 libxcb-randr0
+          libxcb-render-util0 libxcb-shape0 libxcb-xkb1)
 missing=()
 if command -v dpkg >/dev/null; then
   for pkg in "${packages[@]}"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done

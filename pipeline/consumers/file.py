@@ -55,6 +55,7 @@ class FileConsumer(Source):
                               "(optionally compressed: .gz, .bz2, .xz)")
         self.reader = READERS[suffix](self.path, width)
         self._text: InputText | None = None
+        self._bytes_read = 0
         self._chunks = None
         self._pending: SampleBatch | None = None
         self._total = None
@@ -104,12 +105,13 @@ class FileConsumer(Source):
         return Poll(samples, rejected)
 
     def progress(self) -> tuple[float, float | None]:
-        return float(self._text.bytes_read if self._text else 0), self._total
+        return float(self._text.bytes_read if self._text else self._bytes_read), self._total
 
     def close(self) -> None:
         if self._chunks is not None:
             self._chunks.close()
             self._chunks = None
         if self._text is not None:
+            self._bytes_read = self._text.bytes_read   # progress stays readable after the end
             self._text.close()
             self._text = None
