@@ -195,11 +195,11 @@ class CsvReader:
 
         flag(frame.isna().all(axis=1).to_numpy(), "empty line")
         stamps, seconds = self._timestamps(frame["timestamp"])
-        column = frame["timestamp"]
+        column = frame["timestamp"].to_numpy(dtype=object)   # reasons index it row by row
         flag(np.isfinite(seconds) & ~in_range(seconds),
-             lambda i: f"timestamp: {str(column.iloc[i])!r} is {OUT_OF_RANGE}")
-        flag(~np.isfinite(seconds), lambda i: f"timestamp: not a number or ISO 8601 time: {column.iloc[i]!r}"
-             if pd.notna(column.iloc[i]) else "timestamp: missing")
+             lambda i: f"timestamp: {str(column[i])!r} is {OUT_OF_RANGE}")
+        flag(~np.isfinite(seconds), lambda i: f"timestamp: not a number or ISO 8601 time: {column[i]!r}"
+             if pd.notna(column[i]) else "timestamp: missing")
         values = np.empty((n, self.width), dtype=np.float64)
         if self.vector_text or (len(self.features) == 1 and self._holds_lists(frame[self.features[0]])):
             self._vector_column(frame[self.features[0]], values, flag)
@@ -212,9 +212,13 @@ class CsvReader:
             keep[list(reasons)] = False
             raw_lines = data.decode("utf-8", errors="replace").split("\n")
             rejected = []
+            plain_fields = len(self.columns) - 1   # commas of a row with no quotes and the right fields
             for i, reason in sorted(reasons.items()):
                 line = int(lines[i])
                 raw = raw_lines[line - first_line].rstrip("\r") if 0 <= line - first_line < len(raw_lines) else ""
+                if raw.count(",") == plain_fields and '"' not in raw and "\r" not in raw:
+                    rejected.append(RejectedRecord(self._where(line), line, reason, raw))
+                    continue
                 _, fields, problem = line_fields(raw.encode())
                 if fields is None:
                     reason = problem
@@ -251,13 +255,15 @@ class CsvReader:
             x = to_floats(column)
         missing = column.isna().to_numpy()
         flag(missing, f"{name}: missing value")
-        flag(np.isnan(x) & ~missing, lambda i: f"{name}: not a number: {str(column.iloc[i])!r}")
-        flag(np.isinf(x), lambda i: f"{name}: not finite: {str(column.iloc[i])!r}")
+        texts = column.to_numpy(dtype=object)   # reasons index it row by row
+        flag(np.isnan(x) & ~missing, lambda i: f"{name}: not a number: {str(texts[i])!r}")
+        flag(np.isinf(x), lambda i: f"{name}: not finite: {str(texts[i])!r}")
         return x
 
     def _vector_column(self, column: pd.Series, values: np.ndarray, flag) -> None:
         """``"[0.1, 2]"`` texts (or plain numbers when the width is 1) -> rows of ``values``."""
         name = column.name
+        texts = column.to_numpy(dtype=object)   # reasons index it row by row
         text = column.astype("string").str.strip()
         bracketed = (text.str.startswith("[") & text.str.endswith("]")).fillna(False).to_numpy(dtype=bool)
         inner = text.where(~bracketed, text.str[1:-1])
@@ -267,13 +273,13 @@ class CsvReader:
         missing = column.isna().to_numpy()
         flag(missing, f"{name}: missing value")
         flag(~bracketed & (self.width != 1), lambda i: f"{name}: expected a list of {self.width} numbers, "
-                                                       f"got {column.iloc[i]!r}")
+                                                       f"got {texts[i]!r}")
         flag(counts != self.width, lambda i: f"{name}: has {int(counts[i])} values, expected {self.width} "
                                              f"(input_vector_size)")
         values[:] = np.nan
         for j in range(min(self.width, parts.shape[1])):
             values[:, j] = to_floats(parts[j].str.strip())
-        flag(~np.isfinite(values).all(axis=1), lambda i: f"{name}: not a list of finite numbers: {column.iloc[i]!r}")
+        flag(~np.isfinite(values).all(axis=1), lambda i: f"{name}: not a list of finite numbers: {texts[i]!r}")
 
     @staticmethod
     def _labels(frame: pd.DataFrame) -> np.ndarray | None:
