@@ -118,3 +118,21 @@ def test_a_second_ctrl_c_while_stopping_exits_130_at_once(tmp_path):
     code, stderr, _ = run.end(60)
     assert code == 130, stderr   # not -2 (killed by the signal) and no KeyboardInterrupt
     assert "Traceback" not in stderr
+
+
+def test_an_output_naming_the_input_file_is_refused_before_the_input_is_touched(tmp_path):
+    data = tmp_path / "in.csv"
+    data.write_text("timestamp,value\n1,0.5\n2,0.7\n")
+    config = write_config(tmp_path / "c.json", {
+        "file_name": str(data), "anomaly_detection_alg": ["EMA()", "EMA()"],
+        "anomaly_detection_conf": [
+            {"input_vector_size": 1, "UL": 1, "LL": 0, "N": 3, "output": ["FileOutput()"],
+             "output_conf": [{"file_name": str(data)}]},
+            {"input_vector_size": 1, "UL": 1, "LL": 0, "N": 3, "output": ["FileOutput()", "FileOutput()"],
+             "output_conf": [{"file_name": "same.json"}, {"file_name": "./same.json"}]}]})
+    result = run_cli("-c", config, "-f", "--log-dir", tmp_path / "log")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "anomaly_detection_conf[0].output_conf[0].file_name" in result.stderr
+    assert "(and 1 more problem)" in result.stderr
+    assert data.read_text() == "timestamp,value\n1,0.5\n2,0.7\n"
+    assert not (tmp_path / "log").exists()
