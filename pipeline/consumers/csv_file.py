@@ -40,6 +40,12 @@ LABEL_COLUMNS = ("label", "labelInfo")
 csv.field_size_limit(max(csv.field_size_limit(), 2 * MAX_LINE_BYTES))
 
 
+def quoted(value, limit: int = 60) -> str:
+    """A field as it appears in a rejection reason: quoted, and cut (the raw row is kept whole)."""
+    text = repr(str(value))
+    return text if len(text) <= limit else text[:limit - 4] + "...'"
+
+
 def line_fields(raw: bytes) -> tuple[str, list[str] | None, str]:
     """(the text of one line, its fields by the csv module or None, why there are none). One
     line at a time, so that an unclosed quote ends with its line instead of swallowing the lines
@@ -49,6 +55,20 @@ def line_fields(raw: bytes) -> tuple[str, list[str] | None, str]:
         return text, next(csv.reader([text]), []), ""
     except csv.Error as err:
         return text, None, ("a carriage return inside the line" if "\r" in text else f"unreadable line: {err}")
+
+
+def rows_are_lines(data: bytes) -> bool:
+    """Whether pandas' C parser will make exactly one row of each line: no CR but before LF
+    (pandas ends a row at a lone CR) and an even number of quotes on every line (pandas lets a
+    quoted field run on into the next line). A chunk where this fails could come out with as many
+    rows as lines and still have them out of step, so it is read line by line instead."""
+    if data.count(b"\r") != data.count(b"\r\n"):
+        return False
+    if b'"' not in data:
+        return True
+    b = np.frombuffer(data, dtype=np.uint8)
+    line_of_quote = np.searchsorted(np.flatnonzero(b == ord("\n")), np.flatnonzero(b == ord('"')))
+    return not (np.bincount(line_of_quote) % 2).any()
 
 
 class CsvReader:
@@ -119,14 +139,14 @@ class CsvReader:
     def _parse(self, data: bytes, first_line: int):
         n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
         rejected: list[RejectedRecord] = []
-        frame = self._read_frame(data, n_lines)
+        frame = self._read_frame(data, n_lines) if rows_are_lines(data) else None
         lines = np.arange(first_line, first_line + n_lines, dtype=np.int64)
         if frame is None:   # some row has the wrong field count: reject those rows, parse the rest
             kept, lines, rejected = self._drop_ragged_rows(data, first_line)
             if not len(lines):
                 return SampleBatch.empty(self.width), rejected
-            frame = self._read_frame(kept, len(lines))
-            if frame is None:   # what pandas still refuses (an unclosed quote): the csv module's fields
+            frame = self._read_frame(kept, len(lines)) if rows_are_lines(kept) else None
+            if frame is None:   # what pandas would misread (an unclosed quote): the csv module's fields
                 frame = self._fields_frame(kept)
         batch, bad = self._convert(frame, lines, data, first_line)
         return batch, sorted(rejected + bad, key=lambda r: r.position)
@@ -197,8 +217,8 @@ class CsvReader:
         stamps, seconds = self._timestamps(frame["timestamp"])
         column = frame["timestamp"].to_numpy(dtype=object)   # reasons index it row by row
         flag(np.isfinite(seconds) & ~in_range(seconds),
-             lambda i: f"timestamp: {str(column[i])!r} is {OUT_OF_RANGE}")
-        flag(~np.isfinite(seconds), lambda i: f"timestamp: not a number or ISO 8601 time: {column[i]!r}"
+             lambda i: f"timestamp: {quoted(column[i])} is {OUT_OF_RANGE}")
+        flag(~np.isfinite(seconds), lambda i: f"timestamp: not a number or ISO 8601 time: {quoted(column[i])}"
              if pd.notna(column[i]) else "timestamp: missing")
         values = np.empty((n, self.width), dtype=np.float64)
         if self.vector_text or (len(self.features) == 1 and self._holds_lists(frame[self.features[0]])):
@@ -207,10 +227,21 @@ class CsvReader:
             for j, name in enumerate(self.features):
                 values[:, j] = self._number_column(frame[name], name, flag)
         labels = self._labels(frame)
+        raw_lines = None
+        # a row missing only fields that may be empty (labels) has no bad value: count its fields
+        unflagged_gaps = np.flatnonzero(frame.isna().any(axis=1).to_numpy())
+        unflagged_gaps = [i for i in unflagged_gaps.tolist() if i not in reasons]
+        if unflagged_gaps:
+            raw_lines = data.decode("utf-8", errors="replace").split("\n")
+            for i in unflagged_gaps:
+                _, fields, problem = line_fields(raw_lines[int(lines[i]) - first_line].encode())
+                if fields is None or len(fields) != len(self.columns):
+                    reasons[i] = problem or f"expected {len(self.columns)} fields, got {len(fields)}"
         if reasons:
             keep = np.ones(n, dtype=bool)
             keep[list(reasons)] = False
-            raw_lines = data.decode("utf-8", errors="replace").split("\n")
+            if raw_lines is None:
+                raw_lines = data.decode("utf-8", errors="replace").split("\n")
             rejected = []
             plain_fields = len(self.columns) - 1   # commas of a row with no quotes and the right fields
             for i, reason in sorted(reasons.items()):
@@ -236,6 +267,8 @@ class CsvReader:
         if column.dtype.kind in "if":
             stamps = column.to_numpy(dtype=np.float64)
             return stamps, seconds_from_numbers(stamps)
+        if column.dtype.kind == "b":   # pandas read "True"/"False": not a time
+            return np.full(len(column), np.nan), np.full(len(column), np.nan)
         return parse_timestamp_texts(column.to_numpy(dtype=object))
 
     @staticmethod
@@ -250,14 +283,16 @@ class CsvReader:
         if column.dtype.kind in "if":
             x = column.to_numpy(dtype=np.float64)
         elif column.dtype.kind == "b":
-            x = column.to_numpy(dtype=np.float64)
+            # pandas reads a chunk whose column is all "True"/"False" as booleans; they are no more
+            # a number here than when they sit among numbers (then pandas leaves them text)
+            x = np.full(len(column), np.nan)
         else:
             x = to_floats(column)
         missing = column.isna().to_numpy()
         flag(missing, f"{name}: missing value")
         texts = column.to_numpy(dtype=object)   # reasons index it row by row
-        flag(np.isnan(x) & ~missing, lambda i: f"{name}: not a number: {str(texts[i])!r}")
-        flag(np.isinf(x), lambda i: f"{name}: not finite: {str(texts[i])!r}")
+        flag(np.isnan(x) & ~missing, lambda i: f"{name}: not a number: {quoted(texts[i])}")
+        flag(np.isinf(x), lambda i: f"{name}: not finite: {quoted(texts[i])}")
         return x
 
     def _vector_column(self, column: pd.Series, values: np.ndarray, flag) -> None:
@@ -273,13 +308,13 @@ class CsvReader:
         missing = column.isna().to_numpy()
         flag(missing, f"{name}: missing value")
         flag(~bracketed & (self.width != 1), lambda i: f"{name}: expected a list of {self.width} numbers, "
-                                                       f"got {texts[i]!r}")
+                                                       f"got {quoted(texts[i])}")
         flag(counts != self.width, lambda i: f"{name}: has {int(counts[i])} values, expected {self.width} "
                                              f"(input_vector_size)")
         values[:] = np.nan
         for j in range(min(self.width, parts.shape[1])):
             values[:, j] = to_floats(parts[j].str.strip())
-        flag(~np.isfinite(values).all(axis=1), lambda i: f"{name}: not a list of finite numbers: {texts[i]!r}")
+        flag(~np.isfinite(values).all(axis=1), lambda i: f"{name}: not a list of finite numbers: {quoted(texts[i])}")
 
     @staticmethod
     def _labels(frame: pd.DataFrame) -> np.ndarray | None:

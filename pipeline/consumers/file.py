@@ -66,7 +66,7 @@ class FileConsumer(Source):
         if not self.path.is_file():
             raise SourceError(f"{self.path}: no such file")
         self._total = self.path.stat().st_size
-        self._text = InputText(self.path)
+        self._text = InputText(self.path, cr_line_ends=isinstance(self.reader, CsvReader))
         try:
             self.reader.open(self._text)
         except BaseException:

@@ -8,8 +8,8 @@ not text, and lines of bounded length.
 - A file that is not text (a zip archive, an image, UTF-16 text: anything with NUL bytes at its
   start) is refused as a whole before any row is read (``InputRefused``).
 - A UTF-8 byte-order mark at the start is skipped.
-- A file whose lines end in a lone CR (old Mac) is read as if they ended in LF; in any other file
-  a lone CR is part of its line.
+- A CSV file whose lines end in a lone CR (old Mac) is read as if they ended in LF; in any other
+  file a lone CR is part of its line (in JSON it is just whitespace).
 - A line longer than ``MAX_LINE_BYTES`` is not held in memory: it is reported as a ``LongLine``
   (its first bytes and its length) and skipped, so one endless line cannot exhaust memory.
 """
@@ -98,10 +98,11 @@ class InputText:
     """A file's decompressed bytes, read from the start with ``read(size)``.
 
     ``head`` holds the first bytes (BOM removed); reading starts with them. ``bytes_read`` counts
-    bytes of the file itself. A damaged compressed stream raises ``DamagedInput`` from ``read``.
+    bytes of the file itself. With ``cr_line_ends``, a file whose head has CRs and no LF has its
+    CRs read as LFs. A damaged compressed stream raises ``DamagedInput`` from ``read``.
     """
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, cr_line_ends: bool = False):
         self.path = Path(path)
         raw = open(self.path, "rb")
         self.raw = CountingFile(raw)
@@ -121,7 +122,7 @@ class InputText:
             raise InputRefused(f"{self.path}: not a readable {self.compression} file") from None
         if self._head.startswith(BOM):
             self._head = self._head[len(BOM):]
-        self.cr_only = b"\r" in self._head and b"\n" not in self._head
+        self.cr_only = cr_line_ends and b"\r" in self._head and b"\n" not in self._head
         if self.cr_only:
             self._head = self._head.replace(b"\r", b"\n")
         self.head = self._head

@@ -217,3 +217,32 @@ def test_a_binary_file_is_refused_saying_what_it_is(tmp_path, data, what):
     with pytest.raises(InputRefused) as refused:
         read_all(write(tmp_path, "b.csv", data))
     assert what in str(refused.value)
+
+
+# -- found by the fuzz suite ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("data", [b"timestamp,v\n1,10\n2,true", b"timestamp,v\n1,10\nTrue,20",
+                                  b"timestamp,v\n1,10\n2,true\n3,False\n"])
+def test_a_csv_boolean_is_not_a_number_even_when_its_chunk_holds_nothing_else(tmp_path, data):
+    got = read_all(write(tmp_path, "b.csv", data))
+    rows = len(data.rstrip(b"\n").split(b"\n")) - 1
+    assert got["values"] == [10] and len(got["rejected"]) == rows - 1
+
+
+def test_a_row_missing_only_its_label_field_is_a_row_with_too_few_fields(tmp_path):
+    got = read_all(write(tmp_path, "l.csv", b"timestamp,v,label\n1,10,False\n2,20\n3,30,\n"))
+    assert got["values"] == [10, 30] and got["rejected"] == [(3, "expected 3 fields, got 2")]
+
+
+def test_unclosed_quotes_after_a_carriage_return_keep_rows_and_line_numbers_in_step(tmp_path):
+    data = b'timestamp,a,b\n1,10,0.25\n\r2,20,0.25\n3,30,"0.25\n4,40,"0.25\n5,50,0.5\n'
+    got = read_all(write(tmp_path, "q.csv", data), width=2)
+    # every line once, as output or dead letter, each with its own values (the csv module reads an
+    # unclosed quote to the end of its line)
+    assert dict(zip(got["position"], got["values"])) == {2: 10, 4: 30, 5: 40, 6: 50}
+    assert got["rejected"] == [(3, "a carriage return inside the line")]
+
+
+def test_carriage_returns_between_json_tokens_are_whitespace_not_line_ends(tmp_path):
+    got = read_all(write(tmp_path, "c.jsonl", b'{"timestamp":\r1700000000,\r"ftr_vector":\r[5]}'))
+    assert got["values"] == [5] and not got["rejected"]

@@ -102,19 +102,7 @@ REFUSAL_EXIT = 2
 
 # format:kind categories that fail against the current code (issue 9): the fuzz tests do not
 # generate them and the catalogue marks them xfail. Remove each one as it is fixed.
-KNOWN_FAILING = frozenset({
-    # CSV booleans are read as 1.0 / 0.0 when they are all a chunk's column holds: a last line
-    # without a newline is a chunk of its own, so "true" or "True" there is accepted
-    "csv:value_bool", "csv:ts_bool",
-    # a row with too few fields is accepted when only label columns are missing (pandas pads it)
-    "csv:too_few_fields@labels",
-    # a CR inside a line, then two lines with unclosed quotes: the CR line is dead-lettered and
-    # also output, the line after it is lost (rows and line numbers fall out of step)
-    "csv:cr_inside+unclosed_quote",
-    # a one-line file with CRs between tokens and no final newline is taken for CR-only line
-    # endings: its one good line is cut at each CR into dead letters
-    "jsonl:lone_cr_no_newline",
-})
+KNOWN_FAILING: frozenset[str] = frozenset()
 
 CI_EXAMPLES = 200
 COMMON = dict(database=None, deadline=None, print_blob=True,
