@@ -44,9 +44,15 @@ def run(config: Path, log_dir: Path, sigterm_after: float | None = None) -> dict
         proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "-c", str(config), "-f", "-q",
                                  "--log-dir", str(log_dir), "--summary-json", str(log_dir.parent / "s.json")],
                                 stdout=subprocess.DEVNULL, stderr=err)
-        signalled = None
+        signalled, peak_kb = None, 0
         while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            # VmHWM, not wait4's ru_maxrss: that one also counts this process's memory at the fork
+            try:
+                status_text = open(f"/proc/{proc.pid}/status").read()
+                peak_kb = max(peak_kb, int(status_text.split("VmHWM:")[1].split()[0]))
+            except (OSError, IndexError):
+                pass
+            pid, status = os.waitpid(proc.pid, os.WNOHANG)
             if pid:
                 break
             if sigterm_after is not None and signalled is None and time.monotonic() - began > sigterm_after:
@@ -55,7 +61,7 @@ def run(config: Path, log_dir: Path, sigterm_after: float | None = None) -> dict
             time.sleep(0.01)
         ended = time.monotonic()
     summary = json.loads((log_dir.parent / "s.json").read_text())
-    return {"code": os.waitstatus_to_exitcode(status), "peak_mb": usage.ru_maxrss / 1024,
+    return {"code": os.waitstatus_to_exitcode(status), "peak_mb": peak_kb / 1024,
             "wall_s": summary["wall_s"], "rows": summary["samples"] + summary["rejected"],
             "exit_s": None if signalled is None else ended - signalled}
 
