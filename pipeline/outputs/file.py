@@ -9,7 +9,10 @@ records can be written again.
 A file cut off by a crash or a full disk during an earlier run is repaired when a run appends to
 it: everything after its last complete record is dropped (with a warning saying how much), so a
 service restarts on its own. A file deleted or renamed away during a run (log rotation) is noticed
-at the next flush and created again; what was written before stays in the old file.
+at the next flush and created again; what was written before stays in the old file. A file emptied in
+place (logrotate's ``copytruncate``: same inode, now shorter than what was written) is noticed at the
+next flush too and started again (a CSV header, a new JSON document), so no hole of NUL bytes opens
+before the new records.
 """
 from __future__ import annotations
 
@@ -264,7 +267,11 @@ class FileOutput(Output):
 
     def _reopen_if_moved(self) -> None:
         """Log rotation renames the file, a user may delete it: then records written to the open
-        file would be lost to every reader, so a new file takes them."""
+        file would be lost to every reader, so a new file takes them. Rotation by copying and
+        emptying the file in place (``copytruncate``) keeps the inode but leaves the file shorter
+        than what was written: writing at the old end would leave a hole of NUL bytes (and a JSON
+        document without its head), so the file is started again from what it now holds, as a
+        run opening it would (empty: a CSV header or a new JSON document; nothing for the others)."""
         try:
             st = os.stat(self.path)
             moved = (st.st_dev, st.st_ino) != self._identity
@@ -272,10 +279,15 @@ class FileOutput(Output):
             moved = True
         except OSError:
             return  # cannot tell (permissions); keep writing where we are
-        if not moved:
+        if moved:
+            log.warning("%s was deleted or moved away during the run; writing the records from now on to a "
+                        "new %s (earlier ones stay in the old file)", self.path, self.path)
+        elif self._regular and st.st_size < self._end:
+            log.warning("%s was truncated during the run (to %d of the %d bytes written; log rotation with "
+                        "copytruncate?); starting it again and writing the records from now on after what it "
+                        "holds", self.path, st.st_size, self._end)
+        else:
             return
-        log.warning("%s was deleted or moved away during the run; writing the records from now on to a "
-                    "new %s (earlier ones stay in the old file)", self.path, self.path)
         self._file.close()
         self._file = None
         self._open(truncate=False)

@@ -282,6 +282,46 @@ def test_each_rotation_is_followed(tmp_path, caplog):
     assert caplog.text.count("deleted or moved away") == 3
 
 
+@pytest.mark.parametrize("name", ["out.csv", "out.json", "out.jsonl", "out.txt"])
+def test_an_output_truncated_in_place_mid_run_is_started_again_without_a_hole(tmp_path, name, caplog):
+    """logrotate's copytruncate: the file is copied, then emptied in place (same inode)."""
+    path = tmp_path / name
+    out = FileOutput(file_name=name)
+    out.open(RunContext(log_dir=tmp_path))
+    out.write(results([0.0, 3.0]))
+    out.flush()
+    inode = path.stat().st_ino
+    for k in range(2):  # each rotation is followed
+        shutil.copy(path, tmp_path / f"{name}.{k + 1}")
+        with open(path, "r+") as f:
+            f.truncate(0)
+        assert path.stat().st_ino == inode
+        out.write(results([-1.5, 0.5], start=2 + 2 * k))
+        out.flush()
+        if name == "out.json":
+            json.loads(path.read_text())  # a whole document after every flush
+    out.write(results([1.0], start=6))
+    out.close()
+    data = path.read_bytes()
+    assert b"\0" not in data
+    assert read_records(tmp_path / f"{name}.1", path.suffix) == [0.0, 1.0]
+    assert read_records(tmp_path / f"{name}.2", path.suffix) == [2.0, 3.0]
+    assert read_records(path) == [4.0, 5.0, 6.0]
+    assert caplog.text.count("was truncated during the run") == 2
+    if name == "out.csv":
+        assert data.decode().splitlines()[0] == ",".join(FIELDS)
+        assert data.decode().count("timestamp,") == 1
+    if name == "out.json":
+        assert data.startswith(b'{"data": [')
+
+
+def test_an_output_not_truncated_is_not_started_again(tmp_path, caplog):
+    path = tmp_path / "out.json"
+    write(path, [results([0.0]), results([1.0], start=1), results([2.0], start=2)])
+    assert read_records(path) == [0.0, 1.0, 2.0]
+    assert "truncated" not in caplog.text
+
+
 def test_an_output_whose_folder_was_removed_mid_run_is_created_again(tmp_path):
     out = FileOutput(file_name="sub/out.jsonl")
     out.open(RunContext(log_dir=tmp_path))
