@@ -33,6 +33,13 @@ Models on disk (format 2)
     is refused. Folders of format 1 (``model.pkl``) and pickles of the original project are
     refused with what to do: unpickling can run code.
 
+    A broken or hostile folder is refused with a ModelError naming the file, not an internal
+    error: ``model.json`` may nest at most ``MAX_META_DEPTH`` levels, and the zip files
+    (``arrays.npz``, ``estimators.skops``) may expand to at most ``MAX_ARRAYS_BYTES`` in all
+    (checked from the sizes their entries declare, before anything is decompressed); each array's
+    header must declare exactly the bytes its entry holds, so no array larger than the file says
+    is allocated.
+
     Every file is replaced atomically and ``model.json`` is written last with each file's sha256,
     so an interrupted save (or a file copied in from another save) is refused by that integrity
     check. The checksums sit beside the files: they show a save is whole, not who wrote it.
@@ -62,12 +69,14 @@ import hashlib
 import io
 import json
 import logging
+import math
 import os
 import platform
 import re
 import tempfile
 import time
 import zipfile
+import zlib
 from abc import abstractmethod
 from datetime import datetime, timezone
 from pathlib import Path
@@ -116,6 +125,14 @@ ESTIMATOR_TYPES: dict[str, frozenset[str]] = {
 }
 #: skops' reference to an object stored earlier in the same file (it names no type).
 _SKOPS_REFERENCE = "CachedNode"
+
+#: How deeply ``model.json`` may nest: a saved one nests a few levels; a deeper one would exhaust
+#: the recursion of the code that reads it.
+MAX_META_DEPTH = 64
+#: The most the arrays of a model (or its estimators file) may take once decompressed: a file
+#: declaring more is refused before anything is decompressed (a zip bomb, or a header declaring
+#: a huge array).
+MAX_ARRAYS_BYTES = 1 << 30
 
 _ARRAY_KEY = "__array__"
 _ESTIMATOR_KEY = "__estimator__"
@@ -330,12 +347,30 @@ def read_meta(folder: Path) -> dict:
         meta = json.loads((folder / META_FILE).read_text())
     except (OSError, ValueError) as err:
         raise ModelError(f"load_model_from: cannot read {folder / META_FILE}: {err}") from None
+    except RecursionError:
+        meta = None
+    if meta is None or _nested_deeper(meta, MAX_META_DEPTH):
+        raise ModelError(f"load_model_from: cannot read {folder / META_FILE}: it is nested too deeply (more than "
+                         f"{MAX_META_DEPTH} levels of lists and objects); it is not a model description this "
+                         "version wrote")
     if not isinstance(meta, dict):
         raise ModelError(f"load_model_from: {folder / META_FILE} is not a model description (not a JSON object)")
     if meta.get("format") == 1:
         raise ModelError(f"load_model_from: {folder} holds a model of an earlier version (format 1), whose "
                          f"pickle is not loaded because unpickling can run code; {RETRAIN_HINT}")
     return meta
+
+
+def _nested_deeper(value: Any, limit: int) -> bool:
+    """Whether JSON ``value`` nests lists and objects more than ``limit`` deep (without recursing)."""
+    pending = [(value, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if isinstance(node, (dict, list)):
+            if depth > limit:
+                return True
+            pending.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return False
 
 
 def check_compatible(meta: dict, detector: str, parameters: dict, n_features: int | None,
@@ -376,13 +411,62 @@ def read_checked(folder: Path, name: str, meta: dict) -> bytes:
     return data
 
 
+#: What reading a damaged or hostile zip file (or a .npy entry in it) may raise.
+_ZIP_ERRORS = (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError)
+
+
+def _check_zip_size(z: zipfile.ZipFile, path: Path) -> list[zipfile.ZipInfo]:
+    """The entries of ``z``, after checking the sizes they declare add up to at most
+    ``MAX_ARRAYS_BYTES`` (zipfile never decompresses an entry beyond its declared size)."""
+    entries = z.infolist()
+    total = sum(entry.file_size for entry in entries)
+    if total > MAX_ARRAYS_BYTES:
+        raise ModelError(f"load_model_from: {path} would expand to {total:,} bytes, more than the "
+                         f"{MAX_ARRAYS_BYTES:,} a model may hold; it is not loaded")
+    return entries
+
+
+def _array_header_problem(z: zipfile.ZipFile, entry: zipfile.ZipInfo) -> str | None:
+    """Why the .npy entry cannot be an array ``np.save`` wrote, from its header alone: the array it
+    declares must take exactly the bytes the entry holds, so nothing larger is ever allocated."""
+    with z.open(entry) as f:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+        else:
+            return f"{entry.filename}: .npy format {version[0]}.{version[1]} is not one this version writes"
+        header = f.tell()
+    if dtype.hasobject:
+        return f"{entry.filename}: an object array (it would need pickle, which is never used)"
+    declared = math.prod(shape) * dtype.itemsize
+    if declared != entry.file_size - header:
+        return (f"{entry.filename}: its header declares an array of shape {shape} ({declared:,} bytes of {dtype}), "
+                f"but the entry holds {entry.file_size - header:,}")
+    return None
+
+
 def read_arrays(data: bytes, path: Path) -> dict[str, np.ndarray]:
-    """The arrays of an ``arrays.npz`` (numbers only: an object array would need pickle)."""
+    """The arrays of an ``arrays.npz`` (numbers only: an object array would need pickle), after
+    checking what its entries declare (see ``MAX_ARRAYS_BYTES``)."""
+    problem = None
     try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            return {name: npz[name] for name in npz.files}
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as err:
-        raise ModelError(f"load_model_from: {path} is not an array file this version wrote: {err}") from None
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            for entry in _check_zip_size(z, path):
+                problem = _array_header_problem(z, entry)
+                if problem:
+                    break
+        if problem is None:
+            with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+                return {name: npz[name] for name in npz.files}
+    except ModelError:
+        raise
+    except _ZIP_ERRORS as err:
+        problem = str(err)
+    except MemoryError:
+        problem = "not enough memory for the arrays it declares"
+    raise ModelError(f"load_model_from: {path} is not an array file this version wrote: {problem}")
 
 
 def skops_types(data: bytes, path: Path) -> set[tuple[str, str]]:
@@ -390,8 +474,14 @@ def skops_types(data: bytes, path: Path) -> set[tuple[str, str]]:
     ``schema.json`` as plain JSON (nothing is built)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
+            _check_zip_size(z, path)
             schema = json.loads(z.read("schema.json"))
-    except (zipfile.BadZipFile, KeyError, ValueError) as err:
+    except ModelError:
+        raise
+    except RecursionError:
+        raise ModelError(f"load_model_from: {path}: its schema.json is nested too deeply; it is not a skops file "
+                         "this version wrote") from None
+    except (KeyError, *_ZIP_ERRORS) as err:
         raise ModelError(f"load_model_from: {path} is not a skops file: {err}") from None
     found: set[tuple[str, str]] = set()
     pending = [schema]

@@ -10,6 +10,7 @@ import os
 import pickle
 import re
 import shutil
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ from sklearn.preprocessing import StandardScaler
 from pipeline.config import load_config, resolve_data_path
 from pipeline.detectors.base import DetectorContext
 from pipeline.detectors.clustering import Clustering
+from pipeline.detectors import model_store
 from pipeline.detectors.gan import GAN
 from pipeline.detectors.isolation_forest import IsolationForest
 from pipeline.detectors.model_store import (ARRAYS_FILE, BUFFER_FILE, ESTIMATORS_FILE, ESTIMATOR_TYPES, META_FILE,
@@ -399,6 +401,80 @@ def test_an_edited_state_is_refused_with_the_reason(tmp_path):
     (folder / META_FILE).write_text(json.dumps(meta))
     with pytest.raises(ModelError, match="names 'nothing' but its files do not hold it"):
         load_forest(tmp_path)
+
+
+# -- hostile folders: every one is a ModelError naming the file, never an internal error ----------
+
+@pytest.mark.parametrize("text", [
+    "[" * 100_000 + "]" * 100_000,       # json.loads itself runs out of recursion
+    '{"format": 2, "state": ' + '{"a": ' * 500 + "1" + "}" * 500 + "}",   # parses, but too deep to walk
+])
+def test_a_model_json_nested_too_deeply_is_refused(tmp_path, text):
+    folder = saved_forest(tmp_path)
+    (folder / META_FILE).write_text(text)
+    with pytest.raises(ModelError, match=re.escape(f"cannot read {folder / META_FILE}: it is nested too deeply")):
+        load_forest(tmp_path)
+
+
+def npy_declaring(shape, data: bytes = b"\0" * 64) -> bytes:
+    """A .npy file whose header declares ``shape`` of float64, followed by ``data``."""
+    header = f"{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}".encode()
+    header += b" " * (63 - (10 + len(header)) % 64) + b"\n"
+    return b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header + data
+
+
+def test_an_array_whose_header_declares_a_huge_array_is_refused_before_it_is_allocated(tmp_path, monkeypatch):
+    folder = saved_forest(tmp_path)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("rng.state.key.npy", npy_declaring((2 ** 40, 1)))
+    rewrite(folder, ARRAYS_FILE, out.getvalue())
+    monkeypatch.setattr(np, "load", lambda *a, **k: pytest.fail("np.load called on a file declaring 8 TiB"))
+    with pytest.raises(ModelError, match=re.escape(f"{folder / ARRAYS_FILE} is not an array file this version "
+                                                   "wrote: rng.state.key.npy: its header declares an array of "
+                                                   "shape (1099511627776, 1)")):
+        load_forest(tmp_path)
+
+
+def test_an_array_file_np_load_cannot_allocate_is_refused_naming_it(tmp_path, monkeypatch):
+    folder = saved_forest(tmp_path)
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(np, "load", no_memory)
+    with pytest.raises(ModelError, match=re.escape(f"{folder / ARRAYS_FILE} is not an array file this version "
+                                                   "wrote: not enough memory")):
+        load_forest(tmp_path)
+
+
+@pytest.mark.parametrize("name", [ARRAYS_FILE, ESTIMATORS_FILE])
+def test_a_zip_bomb_is_refused_from_the_sizes_it_declares_before_anything_is_decompressed(tmp_path, monkeypatch,
+                                                                                          name):
+    monkeypatch.setattr(model_store, "MAX_ARRAYS_BYTES", 1 << 20)   # 1 MiB instead of 1 GiB: a quick test
+    folder = saved_forest(tmp_path)
+    out = io.BytesIO()
+    if name == ARRAYS_FILE:    # a valid array, whose zeros deflate to a few kB
+        np.savez_compressed(out, **{"rng.state.key": np.zeros(1 << 18, dtype=np.uint32),
+                                    "padding": np.zeros(1 << 17)})
+    else:
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("schema.json", " " * (2 << 20) + "{}")
+    assert len(out.getvalue()) < 64 << 10
+    rewrite(folder, name, out.getvalue())
+    if name == ARRAYS_FILE:
+        monkeypatch.setattr(np, "load", lambda *a, **k: pytest.fail("np.load called on a zip bomb"))
+    monkeypatch.setattr(zipfile.ZipFile, "read", lambda *a, **k: pytest.fail("an entry was decompressed"))
+    with pytest.raises(ModelError, match=re.escape(f"{folder / name} would expand to ") + r"[\d,]+ bytes, more than "
+                                         r"the 1,048,576 a model may hold; it is not loaded"):
+        load_forest(tmp_path)
+
+
+def test_the_zip_bound_leaves_room_for_models_this_version_saves(tmp_path):
+    folder = saved_forest(tmp_path)
+    with zipfile.ZipFile(folder / ARRAYS_FILE) as z:
+        assert 0 < sum(e.file_size for e in z.infolist()) < model_store.MAX_ARRAYS_BYTES / 1000
+    load_forest(tmp_path)
 
 
 @pytest.mark.parametrize("with_meta", [False, True])
