@@ -14,8 +14,10 @@ rules keep one broken element from swallowing the rest of the document:
 - a closing bracket that takes the depth below the element's (``{"a": [1]]}``) ends the element
   as broken, and reading goes on after it at the array's depth.
 
-What the rules cannot mend (an element whose brackets never close) runs to the end of the
-document, or to ``MAX_ELEMENT_BYTES``, and is rejected as one record holding its text.
+What the rules cannot mend (an element whose brackets never close, a stray quote in a document
+written on one line) runs to the end of the document and is rejected as one record. An element
+longer than ``MAX_ELEMENT_BYTES`` is followed to its real end but only its first ``KEPT_OF_LONG``
+bytes are kept, so memory stays bounded whatever the document holds.
 """
 from __future__ import annotations
 
@@ -25,7 +27,8 @@ from typing import Iterator
 import numpy as np
 
 MAX_ELEMENT_BYTES = 1 << 20
-BLOCK_BYTES = 1 << 18
+KEPT_OF_LONG = 4096
+BLOCK_BYTES = 1 << 16
 
 QUOTE, BACKSLASH, NEWLINE, COMMA = ord('"'), ord("\\"), ord("\n"), ord(",")
 OPENERS = (ord("["), ord("{"))
@@ -55,27 +58,46 @@ class ArraySplitter:
         self.index = 0
         self.done = False
         self.tail = b""
-        self._pending = b""       # text of the current element so far
-        self._pending_parts: list[bytes] = []
+        self._pending_parts: list[bytes] = []   # text of the current element so far
         self._pending_size = 0
         self._in_string = False   # string still open at the end of the last block (same line)
         self._backslashes = 0     # length of the run of backslashes ending the last block
         self._depth = 0           # relative to the array: 0 between elements
         self._seen_comma = False
         self._after_break = False  # a broken element just ended: the comma after it is no element
+        self._skipped = 0          # bytes of an over-long element dropped after its kept head
 
     # -- the element being built --------------------------------------------------------------
     def _add(self, data: bytes) -> None:
-        if data:
-            self._pending_parts.append(data)
-            self._pending_size += len(data)
+        """Add to the current element; past ``MAX_ELEMENT_BYTES`` only its length is kept (the
+        scan still follows its strings and brackets, so it ends where it really ends)."""
+        if not data:
+            return
+        if self._skipped:
+            self._skipped += len(data)
+            return
+        room = MAX_ELEMENT_BYTES - self._pending_size
+        if len(data) > room:
+            self._pending_parts.append(data[:room])
+            self._pending_size += room
+            self._skipped = len(data) - room
+            return
+        self._pending_parts.append(data)
+        self._pending_size += len(data)
 
-    def _take(self) -> bytes:
-        text = b"".join(self._pending_parts)
-        self._pending_parts, self._pending_size = [], 0
-        return text
+    def _take(self) -> tuple[bytes, int]:
+        """(the current element's kept text, bytes dropped from it), and start a new one."""
+        text, skipped = b"".join(self._pending_parts), self._skipped
+        self._pending_parts, self._pending_size, self._skipped = [], 0, 0
+        return text, skipped
 
-    def _piece(self, text: bytes, broken: str = "") -> Piece:
+    def _piece(self, taken: tuple[bytes, int], broken: str = "") -> Piece:
+        text, skipped = taken
+        if skipped:
+            text = text[:KEPT_OF_LONG]
+            broken = (f"an element of {len(taken[0]) + skipped:,} bytes, longer than the {MAX_ELEMENT_BYTES:,} "
+                      f"a record may have (its first {len(text):,} bytes are kept)"
+                      + (f"; {broken}" if broken else ""))
         piece = Piece(self.index, text.strip(WHITESPACE), broken)
         self.index += 1
         return piece
@@ -128,55 +150,57 @@ class ArraySplitter:
         pos, chars, step = self._scan(b)
         depth = self._depth + np.cumsum(step)
         begin = 0     # start in ``part`` of the current element's text
-        first = 0     # first structural character not yet handled
+        first = 0     # first structural character not yet looked at
         while True:
-            d = depth[first:]
-            c = chars[first:]
-            # events: a comma between elements, the array's end, a closer below the element
-            ends = np.flatnonzero(((c == COMMA) & (d == 0)) | (d < 0))
-            if not len(ends):
+            # events: a comma between elements, the array's end, a closer below the element; found
+            # with numpy once, then walked in order (a broken closer shifts the depths after it,
+            # so the events after one are found again)
+            d, c = depth[first:], chars[first:]
+            events = (first + np.flatnonzero(((c == COMMA) & (d == 0)) | (d < 0))).tolist()
+            shifted = False
+            for k in events:
+                at = int(pos[k])
+                ch, dk = int(chars[k]), int(depth[k])
+                self._add(part[begin:at])
+                if ch == COMMA:
+                    taken = self._take()
+                    blank = not taken[0].strip(WHITESPACE) and not taken[1]
+                    if not blank or not self._after_break:
+                        pieces.append(self._piece(taken, "an empty element (two commas)" if blank else ""))
+                    self._seen_comma, self._after_break = True, False
+                    begin = at + 1
+                elif ch == CLOSE_SQUARE and dk == -1:
+                    taken = self._take()
+                    blank = not taken[0].strip(WHITESPACE) and not taken[1]
+                    if not blank or (self._seen_comma and not self._after_break):
+                        pieces.append(self._piece(
+                            taken, "an empty element (a comma before the closing bracket)" if blank else ""))
+                    self.done = True
+                    self.tail = part[at + 1:]
+                    self._depth = -1
+                    return
+                else:
+                    # a closer that does not fit: the element is broken here; go on at the array's depth
+                    self._add(part[at:at + 1])
+                    pieces.append(self._piece(self._take(), "its brackets do not match"))
+                    self._after_break = True
+                    begin = at + 1
+                    depth[k:] -= dk
+                    first, shifted = k + 1, True
+                    break
+            if not shifted:
                 break
-            k = first + int(ends[0])
-            at = int(pos[k])
-            self._add(part[begin:at])
-            text = self._take()
-            ch, dk = int(chars[k]), int(depth[k])
-            if ch == COMMA:
-                self._seen_comma = True
-                if text.strip(WHITESPACE) or not self._after_break:
-                    pieces.append(self._piece(text, "" if text.strip(WHITESPACE) else "an empty element (two commas)"))
-                self._after_break = False
-            elif ch == CLOSE_SQUARE and dk == -1:
-                if text.strip(WHITESPACE) or (self._seen_comma and not self._after_break):
-                    pieces.append(self._piece(text, "" if text.strip(WHITESPACE)
-                                              else "an empty element (a comma before the closing bracket)"))
-                self.done = True
-                self.tail = part[at + 1:]
-                self._depth = -1
-                return
-            else:
-                # a closer that does not fit: the element is broken here; go on at the array's depth
-                pieces.append(self._piece(text + part[at:at + 1], "its brackets do not match"))
-                self._after_break = True
-                at += 1
-            begin = at + 1 if ch == COMMA else at
-            depth[k + 1:] -= dk if ch != COMMA else 0
-            first = k + 1
         self._add(part[begin:])
         self._depth = int(depth[-1]) if len(depth) else self._depth
-        if self._pending_size > MAX_ELEMENT_BYTES:
-            pieces.append(self._piece(self._take(), f"an element longer than {MAX_ELEMENT_BYTES:,} bytes, "
-                                                    "or one whose brackets never close"))
-            self._depth = 0
 
     def close(self) -> list[Piece]:
         """At the end of input, when the array was not closed: its unfinished element."""
         if self.done:
             return []
-        text = self._take()
-        if text.strip(WHITESPACE):
-            return [self._piece(text, "the document ends inside this element (the array is not closed)")]
-        return [self._piece(b"", "the document ends before the array is closed")]
+        taken = self._take()
+        if taken[0].strip(WHITESPACE) or taken[1]:
+            return [self._piece(taken, "the document ends inside this element (the array is not closed)")]
+        return [self._piece((b"", 0), "the document ends before the array is closed")]
 
 
 def find_array_start(head: bytes) -> tuple[int, str] | str:

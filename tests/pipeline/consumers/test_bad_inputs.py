@@ -246,3 +246,26 @@ def test_unclosed_quotes_after_a_carriage_return_keep_rows_and_line_numbers_in_s
 def test_carriage_returns_between_json_tokens_are_whitespace_not_line_ends(tmp_path):
     got = read_all(write(tmp_path, "c.jsonl", b'{"timestamp":\r1700000000,\r"ftr_vector":\r[5]}'))
     assert got["values"] == [5] and not got["rejected"]
+
+
+# -- found by review --------------------------------------------------------------------------------
+
+def test_an_element_over_a_mebibyte_is_one_dead_letter_and_its_insides_are_never_records(tmp_path):
+    inner = b", ".join(good(i) for i in range(40_000))   # record-shaped objects inside one element
+    long = b'{"timestamp": 1, "ftr_vector": [1], "history": [' + inner + b"]}"
+    got = read_all(write(tmp_path, "l.json", doc(good(10), long, good(20))))
+    assert got["values"] == [10, 20] and got["position"] == [0, 2]
+    (position, reason), = got["rejected"]
+    assert position == 1 and reason.startswith(f"an element of {len(long):,} bytes, longer than")
+    assert len(got["records"][0].raw) == 4096
+
+
+@pytest.mark.parametrize("shift", [0, 1, 2])
+def test_a_broken_element_ending_at_a_block_boundary_does_not_shift_the_elements_after_it(tmp_path, shift):
+    from pipeline.consumers.json_split import BLOCK_BYTES
+    broken = b'{"timestamp": 1, "ftr_vector": [1]]}'
+    head = b'{"data": [' + b" " * (BLOCK_BYTES - 10 - len(broken) - 1 + shift)
+    data = head + broken + b", " + b", ".join(good(i) for i in range(2, 50)) + b"]}"
+    got = read_all(write(tmp_path, "b.json", data))
+    assert got["values"] == list(range(2, 50)) and got["position"] == list(range(1, 49))
+    assert [p for p, _ in got["rejected"]] == [0]
