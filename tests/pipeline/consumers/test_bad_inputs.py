@@ -256,7 +256,7 @@ def test_an_element_over_a_mebibyte_is_one_dead_letter_and_its_insides_are_never
     got = read_all(write(tmp_path, "l.json", doc(good(10), long, good(20))))
     assert got["values"] == [10, 20] and got["position"] == [0, 2]
     (position, reason), = got["rejected"]
-    assert position == 1 and reason.startswith(f"an element of {len(long):,} bytes, longer than")
+    assert position == 1 and "bytes, longer than the 1,048,576 a record may have" in reason
     assert len(got["records"][0].raw) == 4096
 
 
