@@ -93,12 +93,13 @@ class ArraySplitter:
 
     def _piece(self, taken: tuple[bytes, int], broken: str = "") -> Piece:
         text, skipped = taken
+        text = text.strip(WHITESPACE)
         if skipped:
             text = text[:KEPT_OF_LONG]
             broken = (f"an element of {len(taken[0]) + skipped:,} bytes, longer than the {MAX_ELEMENT_BYTES:,} "
                       f"a record may have (its first {len(text):,} bytes are kept)"
                       + (f"; {broken}" if broken else ""))
-        piece = Piece(self.index, text.strip(WHITESPACE), broken)
+        piece = Piece(self.index, text, broken)
         self.index += 1
         return piece
 
