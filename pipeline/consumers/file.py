@@ -96,8 +96,10 @@ class FileConsumer(Source):
                     self._error = err  # hand out what came before the break first
                     break
                 rejected.extend(bad)
+                if not len(self._pending) and not bad:
+                    break   # input that made no record yet (a long one under way): let a stop be seen
                 continue
-            take = min(max_items - have, len(self._pending))
+            take = min(max_items - have - len(rejected), len(self._pending))
             parts.append(self._pending.take(slice(0, take)))
             self._pending = self._pending.take(slice(take, None))
             have += take

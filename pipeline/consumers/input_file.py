@@ -28,6 +28,7 @@ from pipeline.records import RejectedRecord
 
 MAX_LINE_BYTES = 1 << 20
 HEAD_BYTES = 1 << 16
+DECOMPRESS_STEP = 1 << 14
 BOM = b"\xef\xbb\xbf"
 
 #: First bytes -> (decompressing opener, name for messages).
@@ -99,7 +100,9 @@ class InputText:
 
     ``head`` holds the first bytes (BOM removed); reading starts with them. ``bytes_read`` counts
     bytes of the file itself. With ``cr_line_ends``, a file whose head has CRs and no LF has its
-    CRs read as LFs. A damaged compressed stream raises ``DamagedInput`` from ``read``.
+    CRs read as LFs. A damaged compressed stream is decompressed in small steps, so what comes
+    before the damage (to within ``DECOMPRESS_STEP`` bytes) is returned; the next ``read`` then
+    raises ``DamagedInput``.
     """
 
     def __init__(self, path: Path, cr_line_ends: bool = False):
@@ -114,12 +117,11 @@ class InputText:
             if magic.startswith(prefix):
                 stream, self.compression = opener(self.raw), name
         self._stream = stream
-        self._head = b""
-        try:
-            self._head = self._read(HEAD_BYTES)
-        except DamagedInput:
+        self._damage: DamagedInput | None = None
+        self._head = self._read(HEAD_BYTES)
+        if self._damage is not None and not self._head:
             raw.close()
-            raise InputRefused(f"{self.path}: not a readable {self.compression} file") from None
+            raise InputRefused(f"{self.path}: not a readable {self.compression} file ({self._damage})")
         if self._head.startswith(BOM):
             self._head = self._head[len(BOM):]
         self.cr_only = cr_line_ends and b"\r" in self._head and b"\n" not in self._head
@@ -144,11 +146,27 @@ class InputText:
         return self.raw.count
 
     def _read(self, size: int) -> bytes:
-        try:
+        """Up to ``size`` bytes; on damage, what came before it (the damage is raised next time)."""
+        if self._damage is not None:
+            raise self._damage
+        if self._stream is self.raw:
             return self._stream.read(size)
-        except DAMAGED as err:
-            raise DamagedInput(f"the {self.compression or 'file'} data is damaged after "
-                               f"{self.raw.count:,} bytes of the file: {err}") from None
+        parts, have = [], 0
+        while have < size:
+            try:
+                # small steps: a decompressor loses what it decoded in the call that fails
+                part = self._stream.read(min(DECOMPRESS_STEP, size - have))
+            except DAMAGED as err:
+                self._damage = DamagedInput(f"the {self.compression} data is damaged after {self.raw.count:,} "
+                                            f"bytes of the file ({err})")
+                break
+            if not part:
+                break
+            parts.append(part)
+            have += len(part)
+        if not parts and self._damage is not None:
+            raise self._damage
+        return b"".join(parts)
 
     def read(self, size: int) -> bytes:
         if self._head:
@@ -174,10 +192,12 @@ class LongLine:
 
 @dataclass(frozen=True)
 class Damaged:
-    """The end of a damaged compressed input: why, and the line reading stopped at."""
+    """The end of a damaged compressed input: why, the line reading stopped at, and the part of
+    that line read before the damage (rejected with it, never taken for a whole line)."""
 
     line: int
     reason: str
+    partial: bytes = b""
 
 
 def line_blocks(text: InputText, block_bytes: int, first_line: int = 1,
@@ -190,27 +210,23 @@ def line_blocks(text: InputText, block_bytes: int, first_line: int = 1,
         try:
             block = text.read(block_bytes)
         except DamagedInput as err:
-            if long is not None:
-                yield long
-                line += 1
-            elif carry:
-                yield line, carry
-                line += 1
-            yield Damaged(line, str(err))
+            # the line under way was cut by the damage: rejected with it, not read as a row
+            yield Damaged(line, str(err), long.head[:4096] if long is not None else carry)
             return
+        end_of_file = not block
         if long is not None:   # skipping the rest of a long line
             end = block.find(b"\n")
-            if block and end < 0:
+            if not end_of_file and end < 0:
                 long = LongLine(long.line, long.head, long.size + len(block))
                 continue
             yield LongLine(long.line, long.head, long.size + (end if end >= 0 else 0))
             line, long = line + 1, None
-            if not block:
+            if end_of_file:
                 return
             block = block[end + 1:]
         data = carry + block
         carry = b""
-        if block:
+        if not end_of_file:
             cut = data.rfind(b"\n")
             data, carry = data[:cut + 1], data[cut + 1:]
         if data:
@@ -218,9 +234,7 @@ def line_blocks(text: InputText, block_bytes: int, first_line: int = 1,
             line += data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
         if len(carry) > MAX_LINE_BYTES:
             long, carry = LongLine(line, carry[:MAX_LINE_BYTES], len(carry)), b""
-        if not block:
-            if long is not None:
-                yield long
+        if end_of_file:
             return
 
 
@@ -231,6 +245,7 @@ def long_line_record(path: Path, long: LongLine) -> RejectedRecord:
                           f"its first {min(long.size, 4096):,} bytes are kept", head)
 
 
-def damaged_record(path: Path, damaged: Damaged) -> RejectedRecord:
-    return RejectedRecord(f"{path.name} line {damaged.line}", damaged.line,
-                          f"{damaged.reason}; nothing after this point could be read", "")
+def damaged_record(path: Path, damaged: Damaged, where: str | None = None) -> RejectedRecord:
+    return RejectedRecord(where or f"{path.name} line {damaged.line}", damaged.line,
+                          f"{damaged.reason}; this record was cut by the damage and nothing after it could be read",
+                          damaged.partial.decode("utf-8", errors="replace"))

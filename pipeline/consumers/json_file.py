@@ -32,6 +32,7 @@ from pipeline.records import RejectedRecord, SampleBatch
 log = logging.getLogger(__name__)
 
 ELEMENTS_PER_CHUNK = 20_000
+CHUNK_BYTES = 4 << 20
 # Blocks small enough that a block of nothing but broken records (each examined in Python) takes a
 # fraction of a second, so a stop request is honoured at once.
 BLOCK_BYTES = 1 << 16
@@ -77,7 +78,7 @@ class JsonReader:
         self._text = text
 
     def _where(self, index: int) -> str:
-        return f"{self.path.name} {'data' if self._form == 'data' else ''}[{index}]"
+        return f"{self.path.name} data[{index}]" if self._form == "data" else f"{self.path.name}[{index}]"
 
     def _blocks(self, damaged: list[str]) -> Iterator[bytes]:
         while True:
@@ -96,19 +97,27 @@ class JsonReader:
         splitter = ArraySplitter()
         damaged: list[str] = []
         pending: list[Piece] = []
+        since_yield = 0
         for block in self._blocks(damaged):
             pending.extend(splitter.feed(block))
-            if len(pending) >= ELEMENTS_PER_CHUNK:
+            since_yield += len(block)
+            # bounded by bytes too: an element that never ends (a stray quote in a one-line
+            # document) must not keep a poll, and a stop request, waiting for the end of the file
+            if len(pending) >= ELEMENTS_PER_CHUNK or since_yield >= CHUNK_BYTES:
                 yield self._convert(pending)
-                pending = []
+                pending, since_yield = [], 0
             if splitter.done:
                 break
-        if not splitter.done and not damaged:
-            pending.extend(splitter.close())
+        cut = [] if splitter.done else splitter.close()
+        if damaged:
+            # the element under way was cut by the damage: rejected with it, never parsed
+            partial = cut[0].text if cut else b""
+            cut = [Piece(splitter.index - 1 if cut else splitter.index, partial,
+                         f"{damaged[0]}; this record was cut by the damage and nothing after it could be read")]
+        pending.extend(cut)
         if pending:
             yield self._convert(pending)
         if damaged:
-            yield SampleBatch.empty(self.width), [damaged_record(self.path, Damaged(splitter.index, damaged[0]))]
             return
         if splitter.done:
             bad = self._check_tail(splitter.tail, damaged, splitter.index)

@@ -204,7 +204,9 @@ def test_a_damaged_gzip_file_keeps_what_came_before_the_damage_and_says_where(tm
     got = read_all(write(tmp_path, "d.csv.gz", packed[:len(packed) // 2]))
     assert 0 < len(got["values"]) < 200_000
     assert got["values"] == list(range(len(got["values"])))   # everything up to the damage, in order
-    assert "damaged" in got["rejected"][-1][1] and "nothing after this point could be read" in got["rejected"][-1][1]
+    assert "damaged" in got["rejected"][-1][1] and "nothing after it could be read" in got["rejected"][-1][1]
+    # the line the damage cut is that dead letter, never a row: every row output is whole
+    assert got["records"][-1].position == len(got["values"]) + 2
 
 
 @pytest.mark.parametrize("data, what", [
@@ -269,3 +271,45 @@ def test_a_broken_element_ending_at_a_block_boundary_does_not_shift_the_elements
     got = read_all(write(tmp_path, "b.json", data))
     assert got["values"] == list(range(2, 50)) and got["position"] == list(range(1, 49))
     assert [p for p, _ in got["rejected"]] == [0]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_rows_after_a_long_line_ending_exactly_at_a_read_are_all_read(tmp_path, monkeypatch, fmt):
+    import pipeline.consumers.csv_file as csv_file
+    import pipeline.consumers.json_file as json_file
+    block = 1 << 16
+    monkeypatch.setattr(csv_file, "CHUNK_BYTES", block)
+    monkeypatch.setattr(json_file, "LINE_BLOCK_BYTES", block)
+    header = b"timestamp,value\n" if fmt == "csv" else b""
+    rows = [b"%d,%d\n" % (i, i) if fmt == "csv" else good(i) + b"\n" for i in range(1000)]
+    # the long line's newline is the last byte of a read: the head, then whole blocks
+    long = b"x" * (MAX_LINE_BYTES + 4 * block - len(header) - 1) + b"\n"
+    got = read_all(write(tmp_path, f"l.{fmt}", header + long + b"".join(rows)))
+    assert got["values"] == list(range(1000)) and len(got["rejected"]) == 1
+
+
+def test_a_small_gzip_file_cut_short_is_read_up_to_the_cut_not_refused(tmp_path):
+    plain = b"timestamp,value\n" + b"".join(b"%d,%d\n" % (i, i) for i in range(3000))
+    got = read_all(write(tmp_path, "s.csv.gz", gzip.compress(plain)[:-10]))
+    assert 0 < len(got["values"]) and got["values"] == list(range(len(got["values"])))
+    assert "damaged" in got["rejected"][-1][1]
+
+
+def test_a_one_line_document_broken_by_a_stray_quote_is_read_a_bounded_step_at_a_time(tmp_path, monkeypatch):
+    import pipeline.consumers.json_file as json_file
+    monkeypatch.setattr(json_file, "CHUNK_BYTES", 1 << 18)
+    records = [good(i) for i in range(200_000)]
+    records[5] = b'{"timestamp": 5, "ftr_vector": [5], "note": "unclosed}'
+    path = write(tmp_path, "q.json", doc(*records))
+    with FileConsumer(path, 1) as source:
+        first = source.poll(65536)
+        assert first.samples.values[:, 0].tolist() == [0, 1, 2, 3, 4]
+        # a poll returns after a chunk or two of bytes, not at the end of the file
+        assert source.progress()[0] <= 2 * json_file.CHUNK_BYTES + json_file.BLOCK_BYTES
+        rejected = list(first.rejected)
+        while not source.finished:
+            poll = source.poll(65536)
+            assert not len(poll.samples)
+            rejected += poll.rejected
+    (record,) = rejected   # the rest of the document is one dead letter, its head kept
+    assert record.position == 5 and len(record.raw) == 4096

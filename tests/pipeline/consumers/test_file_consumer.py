@@ -151,8 +151,7 @@ def test_json_document_elements_are_validated_one_by_one(tmp_path, layout):
     assert got["values"][:, 0].tolist() == [1.0, 7.0, 1.0]
     assert got["time_s"].tolist() == [1, 1700000000, 7]
     assert [r.reason for r in got["rejected"]] == REASONS
-    prefix = "data" if layout == "data" else ""
-    assert got["rejected"][0].location == f"in.json {prefix}[1]"
+    assert got["rejected"][0].location == ("in.json data[1]" if layout == "data" else "in.json[1]")
 
 
 def test_json_lines_bad_lines_are_rejected_by_line_number(tmp_path):
