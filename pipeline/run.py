@@ -121,15 +121,17 @@ class RunSetup:
                                training_vectors=training_vectors, feature_layout=features.describe())
 
     def open(self) -> None:
+        """Start the detectors (training), then open the dead letters, the source and last the
+        outputs: an input refused as a whole must not have truncated the last run's results."""
         self._opened = True
         for run in self.runs:
             run.context = self.detector_context(run.index)
             run.detector.start(run.context)
         self.dead_letter.open()
+        self.source.open()
         for run in self.runs:
             for output in run.outputs:
                 output.open(self.context)
-        self.source.open()
 
     def engine(self, listeners: Sequence[Listener] = (), batch_size: int = 65536) -> Engine:
         return Engine(self.source, self.runs, self.dead_letter, listeners=listeners, batch_size=batch_size)
@@ -207,7 +209,11 @@ def run_headless(config: RunConfig, log_dir: Path = DEFAULT_LOG_DIR, batch_size:
     """Run a config to the end of its input or to a signal; print the summary; return the exit
     code."""
     error = None
-    setup = RunSetup(config, log_dir, mode, models_dir)
+    try:
+        setup = RunSetup(config, log_dir, mode, models_dir)
+    except SourceError as err:   # the input file cannot be read at all (an unknown type)
+        print(f"error: {describe_error(err)}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         setup.open()
     except Exception as err:  # anything that keeps the run from starting ends it with one line

@@ -149,3 +149,23 @@ def test_an_output_naming_the_input_file_is_refused_before_the_input_is_touched(
     assert "(and 1 more problem)" in result.stderr
     assert data.read_text() == "timestamp,value\n1,0.5\n2,0.7\n"
     assert not (tmp_path / "log").exists()
+
+
+def test_an_input_refused_as_a_whole_leaves_the_last_runs_results_untouched(tmp_path):
+    data = tmp_path / "in.csv"
+    data.write_text("timestamp,value\n1,0.5\n2,0.7\n")
+    config = ema_config(tmp_path, data)
+    assert run_cli("-c", config, "-f", "--log-dir", tmp_path / "log").returncode == 0
+    before = (tmp_path / "log" / "out.csv").read_text()
+    data.write_text("time,value\n1,0.5\n")   # no timestamp column: refused before any row
+    result = run_cli("-c", config, "-f", "--log-dir", tmp_path / "log")
+    assert result.returncode == 2 and "no 'timestamp' column" in result.stderr
+    assert (tmp_path / "log" / "out.csv").read_text() == before
+
+
+def test_an_input_of_an_unknown_type_is_refused_in_one_line(tmp_path):
+    data = tmp_path / "in.txt"
+    data.write_text("timestamp,value\n1,0.5\n")
+    result = run_cli("-c", ema_config(tmp_path, data), "-f", "--log-dir", tmp_path / "log")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("error: ") and "unknown file type '.txt'" in result.stderr

@@ -12,7 +12,7 @@ import numpy as np
 
 from pipeline.consumers.base import Poll, Source, SourceError
 from pipeline.consumers.csv_file import CsvReader
-from pipeline.consumers.input_file import InputText, data_suffix
+from pipeline.consumers.input_file import InputRefused, InputText, data_suffix
 from pipeline.consumers.json_file import JsonLinesReader, JsonReader
 from pipeline.records import RejectedRecord, SampleBatch
 
@@ -51,8 +51,8 @@ class FileConsumer(Source):
         self.width = width
         suffix = data_suffix(self.path)
         if suffix not in READERS:
-            raise SourceError(f"{self.path}: unknown file type {suffix!r}; expected one of {', '.join(READERS)} "
-                              "(optionally compressed: .gz, .bz2, .xz)")
+            raise InputRefused(f"{self.path}: unknown file type {suffix!r}; expected one of {', '.join(READERS)} "
+                               "(optionally compressed: .gz, .bz2, .xz)")
         self.reader = READERS[suffix](self.path, width)
         self._text: InputText | None = None
         self._bytes_read = 0
