@@ -32,8 +32,13 @@ def to_floats(values) -> np.ndarray:
     """Numbers or number texts -> float64, NaN where not a number and +-inf where too large.
 
     pandas converts the usual case in C; only a column it refuses (an integer beyond a double's
-    range raises OverflowError there) is converted value by value."""
+    range raises OverflowError there) is converted value by value. Booleans are not numbers."""
+    series = pd.Series(values, dtype=object)
     try:
-        return np.array(pd.to_numeric(pd.Series(values, dtype=object), errors="coerce"), dtype=np.float64)
+        x = np.array(pd.to_numeric(series, errors="coerce"), dtype=np.float64)
     except (OverflowError, ValueError, TypeError):
         return np.array([to_float(v) for v in values], dtype=np.float64)
+    # pandas counts True as 1; a boolean is no number of ours (a text "true" is NaN already)
+    booleans = series.map(type).to_numpy() == bool
+    x[booleans] = np.nan
+    return x

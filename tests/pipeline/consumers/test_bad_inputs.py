@@ -224,7 +224,7 @@ def test_a_binary_file_is_refused_saying_what_it_is(tmp_path, data, what):
 # -- found by the fuzz suite ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("data", [b"timestamp,v\n1,10\n2,true", b"timestamp,v\n1,10\nTrue,20",
-                                  b"timestamp,v\n1,10\n2,true\n3,False\n"])
+                                  b"timestamp,v\n1,10\n2,true\n3,False\n", b"timestamp,v\n1,10\n2,true\n3\n"])
 def test_a_csv_boolean_is_not_a_number_even_when_its_chunk_holds_nothing_else(tmp_path, data):
     got = read_all(write(tmp_path, "b.csv", data))
     rows = len(data.rstrip(b"\n").split(b"\n")) - 1
