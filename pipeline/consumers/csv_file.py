@@ -40,6 +40,20 @@ LABEL_COLUMNS = ("label", "labelInfo")
 csv.field_size_limit(max(csv.field_size_limit(), 2 * MAX_LINE_BYTES))
 
 
+class RowTexts:
+    """A column's values for rejection reasons, indexed row by row; converted to a numpy object
+    array only when a reason is first asked for (a clean chunk never pays for it)."""
+
+    def __init__(self, column: pd.Series):
+        self._column = column
+        self._values = None
+
+    def __getitem__(self, i: int):
+        if self._values is None:
+            self._values = self._column.to_numpy(dtype=object)
+        return self._values[i]
+
+
 def quoted(value, limit: int = 60) -> str:
     """A field as it appears in a rejection reason: quoted, and cut (the raw row is kept whole)."""
     text = repr(str(value))
@@ -62,7 +76,7 @@ def rows_are_lines(data: bytes) -> bool:
     (pandas ends a row at a lone CR) and an even number of quotes on every line (pandas lets a
     quoted field run on into the next line). A chunk where this fails could come out with as many
     rows as lines and still have them out of step, so it is read line by line instead."""
-    if data.count(b"\r") != data.count(b"\r\n"):
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
         return False
     if b'"' not in data:
         return True
@@ -213,9 +227,10 @@ class CsvReader:
                 if i not in reasons:
                     reasons[i] = reason(i) if callable(reason) else reason
 
-        flag(frame.isna().all(axis=1).to_numpy(), "empty line")
+        missing = frame.isna().to_numpy()
+        flag(missing.all(axis=1), "empty line")
         stamps, seconds = self._timestamps(frame["timestamp"])
-        column = frame["timestamp"].to_numpy(dtype=object)   # reasons index it row by row
+        column = RowTexts(frame["timestamp"])
         flag(np.isfinite(seconds) & ~in_range(seconds),
              lambda i: f"timestamp: {quoted(column[i])} is {OUT_OF_RANGE}")
         flag(~np.isfinite(seconds), lambda i: f"timestamp: not a number or ISO 8601 time: {quoted(column[i])}"
@@ -229,7 +244,7 @@ class CsvReader:
         labels = self._labels(frame)
         raw_lines = None
         # a row missing only fields that may be empty (labels) has no bad value: count its fields
-        unflagged_gaps = np.flatnonzero(frame.isna().any(axis=1).to_numpy())
+        unflagged_gaps = np.flatnonzero(missing.any(axis=1))
         unflagged_gaps = [i for i in unflagged_gaps.tolist() if i not in reasons]
         if unflagged_gaps:
             raw_lines = data.decode("utf-8", errors="replace").split("\n")
@@ -290,7 +305,7 @@ class CsvReader:
             x = to_floats(column)
         missing = column.isna().to_numpy()
         flag(missing, f"{name}: missing value")
-        texts = column.to_numpy(dtype=object)   # reasons index it row by row
+        texts = RowTexts(column)
         flag(np.isnan(x) & ~missing, lambda i: f"{name}: not a number: {quoted(texts[i])}")
         flag(np.isinf(x), lambda i: f"{name}: not finite: {quoted(texts[i])}")
         return x
@@ -298,7 +313,7 @@ class CsvReader:
     def _vector_column(self, column: pd.Series, values: np.ndarray, flag) -> None:
         """``"[0.1, 2]"`` texts (or plain numbers when the width is 1) -> rows of ``values``."""
         name = column.name
-        texts = column.to_numpy(dtype=object)   # reasons index it row by row
+        texts = RowTexts(column)
         text = column.astype("string").str.strip()
         bracketed = (text.str.startswith("[") & text.str.endswith("]")).fillna(False).to_numpy(dtype=bool)
         inner = text.where(~bracketed, text.str[1:-1])
