@@ -39,9 +39,33 @@ BLOCK_BYTES = 1 << 16
 LINE_BLOCK_BYTES = 1 << 18
 
 
+class Locations:
+    """``locations[i]`` names record i for a rejection; made only for the records rejected."""
+
+    def __init__(self, where, positions):
+        self._where, self._positions = where, positions
+
+    def __getitem__(self, i: int) -> str:
+        return self._where(self._positions[i])
+
+    def __len__(self) -> int:
+        return len(self._positions)
+
+
 def parse_pieces(pieces: list[Piece], locate) -> tuple[list, list[int], list[bytes], list[RejectedRecord]]:
     """(parsed elements, their positions, their texts, rejections) of split pieces;
-    ``locate(position)`` names a position in rejections."""
+    ``locate(position)`` names a position in rejections.
+
+    All pieces are first parsed as one array in one orjson call; only when that fails (or does
+    not give one value per piece) is each parsed alone, to find which are bad."""
+    if not any(piece.broken for piece in pieces):
+        texts = [piece.text for piece in pieces]
+        try:
+            messages = orjson.loads(b"[" + b",".join(texts) + b"]")
+        except orjson.JSONDecodeError:
+            messages = None
+        if messages is not None and len(messages) == len(texts):
+            return messages, [piece.index for piece in pieces], texts, []
     messages, positions, raws, rejected = [], [], [], []
     for piece in pieces:
         problem = piece.broken
@@ -126,7 +150,7 @@ class JsonReader:
 
     def _convert(self, pieces: list[Piece]):
         messages, positions, raws, rejected = parse_pieces(pieces, self._where)
-        batch, bad = messages_to_batch(messages, positions, [self._where(p) for p in positions],
+        batch, bad = messages_to_batch(messages, positions, Locations(self._where, positions),
                                        self.width, raws=raws)
         return batch, sorted(rejected + bad, key=lambda r: r.position)
 
@@ -193,6 +217,6 @@ class JsonLinesReader:
                     continue
                 positions.append(offset)
                 raws.append(line)
-            locations = [f"{self.path.name} line {p}" for p in positions]
+            locations = Locations(lambda p: f"{self.path.name} line {p}", positions)
             batch, bad = messages_to_batch(messages, positions, locations, self.width, raws=raws)
             yield batch, sorted(rejected + bad, key=lambda r: r.position)

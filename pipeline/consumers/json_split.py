@@ -21,8 +21,7 @@ bytes are kept, so memory stays bounded whatever the document holds.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 import numpy as np
 
@@ -36,10 +35,9 @@ CLOSE_SQUARE, CLOSE_CURLY = ord("]"), ord("}")
 WHITESPACE = b" \t\r\n"
 
 
-@dataclass(frozen=True)
-class Piece:
+class Piece(NamedTuple):
     """One element's text, or what the splitter could not make an element of (``broken`` says
-    why). ``index`` counts the pieces of the array from 0."""
+    why). ``index`` counts the pieces of the array from 0. (A tuple: one is made per record.)"""
 
     index: int
     text: bytes
@@ -71,6 +69,8 @@ class ArraySplitter:
     def _add(self, data: bytes) -> None:
         """Add to the current element; past ``MAX_ELEMENT_BYTES`` only its length is kept (the
         scan still follows its strings and brackets, so it ends where it really ends)."""
+        if not self._pending_parts and not self._skipped:
+            data = data.lstrip(WHITESPACE)   # blanks between elements are no part of one
         if not data:
             return
         if self._skipped:
@@ -150,49 +150,58 @@ class ArraySplitter:
         b = np.frombuffer(part, dtype=np.uint8)
         pos, chars, step = self._scan(b)
         depth = self._depth + np.cumsum(step)
-        begin = 0     # start in ``part`` of the current element's text
-        first = 0     # first structural character not yet looked at
-        while True:
-            # events: a comma between elements, the array's end, a closer below the element; found
-            # with numpy once, then walked in order (a broken closer shifts the depths after it,
-            # so the events after one are found again)
-            d, c = depth[first:], chars[first:]
-            events = (first + np.flatnonzero(((c == COMMA) & (d == 0)) | (d < 0))).tolist()
-            shifted = False
-            for k in events:
-                at = int(pos[k])
-                ch, dk = int(chars[k]), int(depth[k])
-                self._add(part[begin:at])
-                if ch == COMMA:
-                    taken = self._take()
-                    blank = not taken[0].strip(WHITESPACE) and not taken[1]
-                    if not blank or not self._after_break:
-                        pieces.append(self._piece(taken, "an empty element (two commas)" if blank else ""))
-                    self._seen_comma, self._after_break = True, False
-                    begin = at + 1
-                elif ch == CLOSE_SQUARE and dk == -1:
-                    taken = self._take()
-                    blank = not taken[0].strip(WHITESPACE) and not taken[1]
-                    if not blank or (self._seen_comma and not self._after_break):
-                        pieces.append(self._piece(
-                            taken, "an empty element (a comma before the closing bracket)" if blank else ""))
-                    self.done = True
-                    self.tail = part[at + 1:]
-                    self._depth = -1
-                    return
-                else:
-                    # a closer that does not fit: the element is broken here; go on at the array's depth
-                    self._add(part[at:at + 1])
-                    pieces.append(self._piece(self._take(), "its brackets do not match"))
-                    self._after_break = True
-                    begin = at + 1
-                    depth[k:] -= dk
-                    first, shifted = k + 1, True
-                    break
-            if not shifted:
-                break
+        # A closer that takes the depth below every depth before it (and below 0) does not fit:
+        # it closes the array if it is a ']', else it breaks its element and the element after it
+        # starts at that new floor. With the running minimum as the floor, every event of the
+        # block is found in one pass: commas on the floor, and the closers that lower it.
+        floor = np.minimum.accumulate(np.minimum(depth, 0))
+        lowers = depth < np.concatenate(([0], floor[:-1]))
+        events = np.flatnonzero(((chars == COMMA) & (depth == floor)) | lowers)
+        others = np.flatnonzero(chars[events] != COMMA).tolist()
+        begin, start = 0, 0   # where the current element's text begins in ``part``; next event
+        for o in others:
+            begin = self._between_commas(part, pos, events[start:o], begin, pieces)
+            k = int(events[o])
+            at = int(pos[k])
+            self._add(part[begin:at])
+            if chars[k] == CLOSE_SQUARE:
+                taken = self._take()
+                blank = not taken[0].strip(WHITESPACE) and not taken[1]
+                if not blank or (self._seen_comma and not self._after_break):
+                    pieces.append(self._piece(
+                        taken, "an empty element (a comma before the closing bracket)" if blank else ""))
+                self.done = True
+                self.tail = part[at + 1:]
+                self._depth = -1
+                return
+            self._add(part[at:at + 1])
+            pieces.append(self._piece(self._take(), "its brackets do not match"))
+            self._after_break = True
+            begin, start = at + 1, o + 1
+        begin = self._between_commas(part, pos, events[start:], begin, pieces)
         self._add(part[begin:])
-        self._depth = int(depth[-1]) if len(depth) else self._depth
+        if len(depth):
+            self._depth = int(depth[-1] - floor[-1])
+
+    def _between_commas(self, part: bytes, pos, commas, begin: int, pieces: list[Piece]) -> int:
+        """The elements ended by ``commas`` (structural indexes), the first continuing what is
+        pending; returns where the text after the last of them begins."""
+        if not len(commas):
+            return begin
+        ends = pos[commas].tolist()
+        self._add(part[begin:ends[0]])
+        taken = self._take()
+        blank = not taken[0].strip(WHITESPACE) and not taken[1]
+        if not blank or not self._after_break:
+            pieces.append(self._piece(taken, "an empty element (two commas)" if blank else ""))
+        index = self.index
+        for start, end in zip(ends[:-1], ends[1:]):
+            text = part[start + 1:end].strip(WHITESPACE)
+            pieces.append(Piece(index, text, "" if text else "an empty element (two commas)"))
+            index += 1
+        self.index = index
+        self._seen_comma, self._after_break = True, False
+        return ends[-1] + 1
 
     def close(self) -> list[Piece]:
         """At the end of input, when the array was not closed: its unfinished element."""
