@@ -108,6 +108,8 @@ class CsvReader:
         """Read and check the header; raises InputRefused when the file cannot be this CSV."""
         self._blocks = line_blocks(text, self.chunk_bytes or CHUNK_BYTES)
         first = next(self._blocks, None)
+        while isinstance(first, tuple) and not first[1]:   # a first line still being read
+            first = next(self._blocks, None)
         if isinstance(first, LongLine):
             raise InputRefused(f"{self.path}: the first line is {first.size:,} bytes long; expected a header row")
         if first is None or isinstance(first, Damaged):
@@ -146,8 +148,10 @@ class CsvReader:
                 yield SampleBatch.empty(self.width), [long_line_record(self.path, item)]
             elif isinstance(item, Damaged):
                 yield SampleBatch.empty(self.width), [damaged_record(self.path, item)]
-            else:
+            elif item[1]:
                 yield self._parse(item[1], item[0])
+            else:   # a long line under way: nothing yet, but the poll may end
+                yield SampleBatch.empty(self.width), []
 
     # -- parsing one chunk ------------------------------------------------------------------------
     def _parse(self, data: bytes, first_line: int):

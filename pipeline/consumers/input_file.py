@@ -100,9 +100,8 @@ class InputText:
 
     ``head`` holds the first bytes (BOM removed); reading starts with them. ``bytes_read`` counts
     bytes of the file itself. With ``cr_line_ends``, a file whose head has CRs and no LF has its
-    CRs read as LFs. A damaged compressed stream is decompressed in small steps, so what comes
-    before the damage (to within ``DECOMPRESS_STEP`` bytes) is returned; the next ``read`` then
-    raises ``DamagedInput``.
+    CRs read as LFs. A compressed stream is decompressed one read of the file at a time, so
+    everything decodable before damage is returned; the next ``read`` then raises ``DamagedInput``.
     """
 
     def __init__(self, path: Path, cr_line_ends: bool = False):
@@ -118,10 +117,11 @@ class InputText:
                 stream, self.compression = opener(self.raw), name
         self._stream = stream
         self._damage: DamagedInput | None = None
-        self._head = self._read(HEAD_BYTES)
-        if self._damage is not None and not self._head:
+        try:
+            self._head = self._read(HEAD_BYTES)
+        except DamagedInput as err:   # not one byte could be decompressed
             raw.close()
-            raise InputRefused(f"{self.path}: not a readable {self.compression} file ({self._damage})")
+            raise InputRefused(f"{self.path}: not a readable {self.compression} file ({err})") from None
         if self._head.startswith(BOM):
             self._head = self._head[len(BOM):]
         self.cr_only = cr_line_ends and b"\r" in self._head and b"\n" not in self._head
@@ -154,8 +154,9 @@ class InputText:
         parts, have = [], 0
         while have < size:
             try:
-                # small steps: a decompressor loses what it decoded in the call that fails
-                part = self._stream.read(min(DECOMPRESS_STEP, size - have))
+                # read1: at most one read of the compressed file per call, so a call that fails
+                # has decoded nothing yet (read() drops what it decoded before the failure)
+                part = self._stream.read1(min(DECOMPRESS_STEP, size - have))
             except DAMAGED as err:
                 self._damage = DamagedInput(f"the {self.compression} data is damaged after {self.raw.count:,} "
                                             f"bytes of the file ({err})")
@@ -218,6 +219,7 @@ def line_blocks(text: InputText, block_bytes: int, first_line: int = 1,
             end = block.find(b"\n")
             if not end_of_file and end < 0:
                 long = LongLine(long.line, long.head, long.size + len(block))
+                yield line, b""   # no line yet: lets a poll end, and a stop be seen
                 continue
             yield LongLine(long.line, long.head, long.size + (end if end >= 0 else 0))
             line, long = line + 1, None
@@ -229,6 +231,12 @@ def line_blocks(text: InputText, block_bytes: int, first_line: int = 1,
         if not end_of_file:
             cut = data.rfind(b"\n")
             data, carry = data[:cut + 1], data[cut + 1:]
+        first_end = data.find(b"\n")
+        if (first_end if first_end >= 0 else len(data)) > MAX_LINE_BYTES:
+            # a line that began in the carry and ended in this block is as long as any other
+            yield LongLine(line, data[:MAX_LINE_BYTES], first_end if first_end >= 0 else len(data))
+            line += 1
+            data = data[first_end + 1:] if first_end >= 0 else b""
         if data:
             yield line, data
             line += data.count(b"\n") + (0 if data.endswith(b"\n") else 1)

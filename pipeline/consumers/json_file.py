@@ -202,6 +202,9 @@ class JsonLinesReader:
                 yield SampleBatch.empty(self.width), [damaged_record(self.path, item)]
                 continue
             first_line, data = item
+            if not data:   # a long line under way: nothing yet, but the poll may end
+                yield SampleBatch.empty(self.width), []
+                continue
             lines = data.split(b"\n")
             if data.endswith(b"\n"):
                 lines.pop()

@@ -313,3 +313,34 @@ def test_a_one_line_document_broken_by_a_stray_quote_is_read_a_bounded_step_at_a
             rejected += poll.rejected
     (record,) = rejected   # the rest of the document is one dead letter, its head kept
     assert record.position == 5 and len(record.raw) == 4096
+
+
+def test_a_gzip_file_missing_only_its_trailer_gives_every_row(tmp_path):
+    plain = b"timestamp,value\n" + b"".join(b"%d,%d\n" % (i, i) for i in range(3000))
+    got = read_all(write(tmp_path, "t.csv.gz", gzip.compress(plain)[:-8]))
+    assert got["values"] == list(range(3000))
+    assert len(got["rejected"]) == 1 and "damaged" in got["rejected"][0][1]
+
+
+def test_a_gzip_file_of_garbage_is_refused_as_a_whole(tmp_path):
+    data = gzip.compress(b"timestamp,value\n1,1\n")[:10] + bytes(range(256)) * 4
+    with pytest.raises(InputRefused, match="not a readable gzip file"):
+        read_all(write(tmp_path, "g.csv.gz", data))
+
+
+@pytest.mark.parametrize("before", [0, 70_000, 200_000])
+def test_a_line_over_the_limit_is_rejected_wherever_it_falls_between_reads(tmp_path, before):
+    long = b'{"timestamp": 2, "ftr_vector": [2], "pad": "' + b"x" * (MAX_LINE_BYTES + 100_000) + b'"}\n'
+    first = good(1)[:-1] + b', "pad": "' + b"y" * before + b'"}\n'
+    got = read_all(write(tmp_path, "l.jsonl", first + long + good(3) + b"\n"))
+    assert got["values"] == [1, 3] and [p for p, _ in got["rejected"]] == [2]
+
+
+def test_a_poll_returns_while_a_long_line_is_still_being_skipped(tmp_path):
+    path = write(tmp_path, "e.csv.gz", gzip.compress(b"timestamp,value\n1,1\n2," + b"9" * (64 << 20)))
+    with FileConsumer(path, 1) as source:
+        polls = 0
+        while not source.finished:
+            source.poll(65536)
+            polls += 1
+    assert polls > 10   # the 64 MiB line was skipped a read at a time, a poll each
