@@ -6,7 +6,7 @@ Training data
     and builds the same feature vectors as the stream gets, so a detector only ever sees
     constructed vectors (the original applied ``use_cols`` twice; here it cannot).
 
-Models on disk (format 2; the code is in ``model_files``)
+Models on disk (format 2; the code is in ``model_files`` and ``model_archives``)
     A model is a folder ``<models_dir>/<model name>/`` (the name is ``train_conf.model_name``, or
     the detector's name in the run, ``<config>_<index>``) holding
 
@@ -26,7 +26,7 @@ Models on disk (format 2; the code is in ``model_files``)
 
     Loading runs no code from the folder. ``load_model_from`` checks ``model.json`` against the
     config first and refuses a mismatch, naming each differing parameter. It then checks every
-    type in ``estimators.skops`` against ``ESTIMATOR_TYPES``, a list shipped in ``model_files``, before skops
+    type in ``estimators.skops`` against ``ESTIMATOR_TYPES``, a list shipped in ``model_archives``, before skops
     builds anything, and refuses a file naming any other type; each detector then checks that
     what it got has the shapes and links a fit produces (a forest's trees must lead from the root
     to a leaf through features that exist), so a tampered folder gives wrong scores at worst, or

@@ -22,7 +22,7 @@ from sklearn.preprocessing import StandardScaler
 from pipeline.config import load_config, resolve_data_path
 from pipeline.detectors.base import DetectorContext
 from pipeline.detectors.clustering import Clustering
-from pipeline.detectors import model_files, model_store
+from pipeline.detectors import model_archives
 from pipeline.detectors.gan import GAN
 from pipeline.detectors.isolation_forest import IsolationForest
 from pipeline.detectors.model_store import (ARRAYS_FILE, BUFFER_FILE, ESTIMATORS_FILE, ESTIMATOR_TYPES, META_FILE,
@@ -451,7 +451,7 @@ def test_an_array_file_np_load_cannot_allocate_is_refused_naming_it(tmp_path, mo
 @pytest.mark.parametrize("name", [ARRAYS_FILE, ESTIMATORS_FILE])
 def test_a_zip_bomb_is_refused_from_the_sizes_it_declares_before_anything_is_decompressed(tmp_path, monkeypatch,
                                                                                           name):
-    monkeypatch.setattr(model_files, "MAX_ARRAYS_BYTES", 1 << 20)   # 1 MiB instead of 1 GiB: a quick test
+    monkeypatch.setattr(model_archives, "MAX_ARRAYS_BYTES", 1 << 20)   # 1 MiB instead of 1 GiB: a quick test
     folder = saved_forest(tmp_path)
     out = io.BytesIO()
     if name == ARRAYS_FILE:    # a valid array, whose zeros deflate to a few kB
@@ -473,7 +473,7 @@ def test_a_zip_bomb_is_refused_from_the_sizes_it_declares_before_anything_is_dec
 def test_the_zip_bound_leaves_room_for_models_this_version_saves(tmp_path):
     folder = saved_forest(tmp_path)
     with zipfile.ZipFile(folder / ARRAYS_FILE) as z:
-        assert 0 < sum(e.file_size for e in z.infolist()) < model_files.MAX_ARRAYS_BYTES / 1000
+        assert 0 < sum(e.file_size for e in z.infolist()) < model_archives.MAX_ARRAYS_BYTES / 1000
     load_forest(tmp_path)
 
 
