@@ -18,7 +18,7 @@ import numpy as np
 from PyQt5.QtCore import QAbstractTableModel, QModelIndex, Qt
 
 from gui.theme import qcolor
-from gui.worker import DetectorChunk
+from pipeline.live.frames import DetectorChunk
 from pipeline.records import Status
 
 MAX_ROWS = 100_000

@@ -42,11 +42,12 @@ from gui.anomaly_table import (DETECTOR, MAX_ROWS, SCORE, STATUS, STREAM, TIME, 
                                AnomalyTableModel, format_time)
 from gui.plots import HISTORY, DetectorPanel, GraphView, configure_pyqtgraph
 from gui.worker import (BATCH_SIZE, CONNECTING, DISCONNECTED, ERROR, FINISHED, LIVE_MODES, PAUSED,
-                        READING, STOPPED, DetectorChunk, Frame, RunWorker, StreamInfo)
+                        READING, STOPPED, RunWorker)
 from pipeline.config import ConfigError, RunConfig, load_config
 from pipeline.consumers import SourceError
 from pipeline.detectors import DETECTORS
 from pipeline.kafka_config import detector_topics
+from pipeline.live.frames import DetectorChunk, Frame, StreamInfo
 from pipeline.paths import CONFIG_DIR, DEFAULT_LOG_DIR, DEFAULT_MODELS_DIR
 from pipeline.records import Status
 from pipeline.run import RunSetup

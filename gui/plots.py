@@ -37,8 +37,8 @@ from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from gui import theme
-from gui.ring_buffer import RingBuffer
-from gui.worker import DetectorChunk
+from pipeline.live.ring_buffer import RingBuffer
+from pipeline.live.frames import DetectorChunk
 from pipeline.records import Status
 
 log = logging.getLogger(__name__)

@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 from gui.anomaly_table import STREAM
-from gui.live_source import LiveSource
+from pipeline.live.live_source import LiveSource
 from gui.plots import VALUE
-from gui.worker import DISCONNECTED, READING, STOPPED, TickingSource
+from gui.worker import DISCONNECTED, READING, STOPPED
+from pipeline.live.ticking import TickingSource
 from pipeline.config import load_config
 from pipeline.consumers.base import Poll, Source
 from pipeline.records import SampleBatch, Status

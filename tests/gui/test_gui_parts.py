@@ -1,13 +1,11 @@
-"""The window's parts on their own: ring buffer, frame collector, anomaly table model."""
+"""The window's parts on their own: the anomaly table model."""
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from PyQt5.QtCore import Qt
 
 from gui.anomaly_table import STATUS, AnomalyTableModel
-from gui.ring_buffer import RingBuffer
-from gui.worker import DetectorChunk, FrameCollector
+from pipeline.live.frames import DetectorChunk
 from pipeline.records import ResultBatch, SampleBatch
 
 TEXTS = ("OK", "Undefined", "Error: above", "Error: below", "Warning0: above", "Warning0: below")
@@ -34,71 +32,6 @@ class FakeClock:
 
     def __call__(self):
         return self.now
-
-
-@pytest.mark.parametrize("sizes", [[1, 2, 3], [5, 5], [7], [2, 9, 1, 3]])
-def test_ring_buffer_view_is_the_newest_samples_oldest_first(sizes):
-    ring = RingBuffer(capacity=6, columns=2)
-    fed = []
-    for n in sizes:
-        block = np.arange(len(fed), len(fed) + n, dtype=float)
-        fed.extend(block)
-        ring.extend(np.vstack([block, -block]))
-    assert ring.view()[0].tolist() == fed[-6:]
-    assert ring.view()[1].tolist() == [-v for v in fed[-6:]]
-    assert ring.total == len(fed)
-
-
-def test_ring_buffer_memory_does_not_grow():
-    ring = RingBuffer(capacity=1000, columns=3)
-    before = ring._data.nbytes
-    for i in range(500):
-        ring.extend(np.full((3, 777), float(i)))
-    assert ring._data.nbytes == before and ring.count == 1000
-    assert ring.view().base is not None  # a view, not a copy
-
-
-def test_collector_never_drops_and_never_exceeds_the_rate():
-    clock = FakeClock()
-    frames = []
-    collector = FrameCollector(frames.append, detectors=2, max_rate_hz=30, clock=clock)
-    for i in range(1000):  # one batch per millisecond for a second
-        clock.now = i / 1000
-        batch = [results(0, 10 * i, [0] * 10), results(1, 10 * i, [2] * 10)]
-        collector.on_results(SampleBatch.empty(1), batch)
-    collector.finish()
-    assert frames[-1].final and not any(f.final for f in frames[:-1])
-    assert len(frames) - 1 <= 31
-    assert sum(len(f.chunks[0]) for f in frames) == 10_000
-    assert sum(len(f.chunks[1]) for f in frames) == 10_000
-    times = np.concatenate([f.chunks[0].time_s for f in frames])
-    assert times.tolist() == list(range(10_000))
-
-
-def test_collector_copies_what_it_keeps():
-    frames = []
-    collector = FrameCollector(frames.append, detectors=1, clock=FakeClock())
-    r = results(0, 0, [0, 2, 4])
-    collector.on_results(r.samples, [r])
-    r.samples.time_s[:] = -1
-    r.status_idx[:] = 0
-    assert frames[0].chunks[0].time_s.tolist() == [0, 1, 2]
-    assert frames[0].chunks[0].status_code.tolist() == [1, -1, 0]
-
-
-def test_collector_tick_sends_pending_results_when_the_stream_goes_quiet():
-    clock = FakeClock()
-    frames = []
-    collector = FrameCollector(frames.append, detectors=1, clock=clock)
-    collector.on_results(SampleBatch.empty(1), [results(0, 0, [0])])
-    clock.now = 0.01
-    collector.on_results(SampleBatch.empty(1), [results(0, 1, [0])])
-    assert len(frames) == 1 and collector.pending
-    collector.tick()
-    assert len(frames) == 1
-    clock.now = 0.05
-    collector.tick()
-    assert len(frames) == 2 and not collector.pending
 
 
 def test_table_model_keeps_anomalies_only_in_time_order_across_detectors():

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pipeline.consumers.base import Poll, Source
-from pipeline.pacing import MAX_WAIT_S, MIN_INTERVAL_S, PacedSource
+from pipeline.live.pacing import MAX_WAIT_S, MIN_INTERVAL_S, PacedSource
 from pipeline.records import RejectedRecord, SampleBatch
 
 EPS = 1e-9

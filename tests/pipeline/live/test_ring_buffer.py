@@ -1,0 +1,29 @@
+"""The ring buffer a viewer draws from: the newest rows, oldest first, in bounded memory."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.live.ring_buffer import RingBuffer
+
+
+@pytest.mark.parametrize("sizes", [[1, 2, 3], [5, 5], [7], [2, 9, 1, 3]])
+def test_ring_buffer_view_is_the_newest_samples_oldest_first(sizes):
+    ring = RingBuffer(capacity=6, columns=2)
+    fed = []
+    for n in sizes:
+        block = np.arange(len(fed), len(fed) + n, dtype=float)
+        fed.extend(block)
+        ring.extend(np.vstack([block, -block]))
+    assert ring.view()[0].tolist() == fed[-6:]
+    assert ring.view()[1].tolist() == [-v for v in fed[-6:]]
+    assert ring.total == len(fed)
+
+
+def test_ring_buffer_memory_does_not_grow():
+    ring = RingBuffer(capacity=1000, columns=3)
+    before = ring._data.nbytes
+    for i in range(500):
+        ring.extend(np.full((3, 777), float(i)))
+    assert ring._data.nbytes == before and ring.count == 1000
+    assert ring.view().base is not None  # a view, not a copy
