@@ -21,11 +21,11 @@ from pydantic import ConfigDict, ValidationError, create_model
 
 from pipeline.detectors import DETECTORS
 from pipeline.detectors.band import stage_warnings
-from pipeline.detectors.base import ParameterError
+from pipeline.parameters import ParameterError
 from pipeline.config_values import as_list, show
 from pipeline.feature_config import FEATURE_KEYS, parse_features
 from pipeline.features import FeatureSpec
-from pipeline.kafka_config import KAFKA_KEYS, KafkaConfig, parse_kafka
+from pipeline.kafka.options import KAFKA_KEYS, KafkaConfig, parse_kafka
 from pipeline.outputs import OUTPUTS
 from pipeline.paths import CONFIG_DIR, PROJECT_ROOT
 from pipeline.registry import Registry, UnknownComponentError
@@ -230,7 +230,7 @@ def validate_component(registry: Registry, name: Any, conf: Any, name_path: str,
         conf = {}
     if not isinstance(conf, dict):
         return None, [f"{conf_path}: expected an object, got {show(conf)}"]
-    cls = registry.classes[canonical]
+    cls = registry.resolve(canonical)
     model = parameter_model(cls)
     accepted = set(model.model_fields)
     params = {}

@@ -26,10 +26,11 @@ from typing import Annotated
 import numpy as np
 from pydantic import Field
 
+from pipeline.parameters import Configurable
 from pipeline.registry import Registry
 
 
-class Normalizer:
+class Normalizer(Configurable):
     """Base: ``suggest(values, is_error) -> float64[n, d]`` (NaN rows where nothing is suggested)."""
 
     lags: tuple[int, ...] = ()
@@ -41,9 +42,6 @@ class Normalizer:
     @property
     def span(self) -> int:
         return max(self.lags) + 1
-
-    def params(self) -> dict:
-        raise NotImplementedError
 
     def suggest(self, values: np.ndarray, is_error: np.ndarray) -> np.ndarray:
         values = np.asarray(values, dtype=np.float64)
@@ -74,9 +72,6 @@ class LastNAverage(Normalizer):
         self.N = N
         self.lags = tuple(range(N - 1, -1, -1))
 
-    def params(self) -> dict:
-        return {"N": self.N}
-
 
 class PeriodicLastNAverage(Normalizer):
     """Suggest the mean of ``N`` stored vectors ``period`` samples apart."""
@@ -87,9 +82,6 @@ class PeriodicLastNAverage(Normalizer):
         self.N = N
         self.period = period
         self.lags = tuple(k * period for k in range(N - 1, -1, -1))
-
-    def params(self) -> dict:
-        return {"N": self.N, "period": self.period}
 
 
 NORMALIZERS: Registry[Normalizer] = Registry(

@@ -14,11 +14,12 @@ import threading
 from pathlib import Path
 from typing import Sequence
 
-from pipeline.config import ConfigError, RunConfig, input_widths, resolve_data_path
-from pipeline.consumers import FileConsumer, SourceError
+from pipeline.config import ConfigError, RunConfig, resolve_data_path
+from pipeline.consumers.base import SourceError
+from pipeline.consumers.file import FileConsumer
 from pipeline.consumers.file import concat_batches
 from pipeline.consumers.input_file import InputRefused
-from pipeline.dead_letter import DeadLetterFile, dead_letter_path, new_run_id
+from pipeline.dead_letter import new_run_id
 from pipeline.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM, EXIT_USAGE
 from pipeline.detectors import DETECTORS, DetectorContext
 from pipeline.engine import DetectorRun, Engine, Listener
@@ -29,6 +30,8 @@ from pipeline.outputs import OUTPUTS, RunContext
 from pipeline.outputs.paths import output_path_problems
 from pipeline.paths import DEFAULT_LOG_DIR, DEFAULT_MODELS_DIR
 from pipeline.progress import ProgressLine
+from pipeline.run_modes import RunMode
+from pipeline.sources import build_source, detector_topics_of
 from pipeline.summary import summary_dict, summary_text
 
 log = logging.getLogger(__name__)
@@ -48,16 +51,6 @@ def read_training_samples(path: Path, width: int) -> SampleBatch:
     return concat_batches(parts) if parts else SampleBatch.empty(width)
 
 
-def stream_width(config: RunConfig) -> int:
-    """The vector length of a file run: every detector reads the same samples, so they must agree."""
-    widths = input_widths(config.detectors, ["file"] * len(config.detectors),
-                          lambda _: "every detector reads the same file")
-    return widths["file"]
-
-
-MODES = ("file", "kafka", "filekafka")
-
-
 class RunSetup:
     """Everything one run needs, built from a config; ``open()``/``close()`` manage resources.
 
@@ -65,12 +58,10 @@ class RunSetup:
     ``"filekafka"`` replays the file and then continues with the topics (``-fk``).
     """
 
-    def __init__(self, config: RunConfig, log_dir: Path = DEFAULT_LOG_DIR, mode: str = "file",
+    def __init__(self, config: RunConfig, log_dir: Path = DEFAULT_LOG_DIR, mode: RunMode | str = RunMode.FILE,
                  models_dir: Path = DEFAULT_MODELS_DIR):
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         self.config = config
-        self.mode = mode
+        self.mode = mode = RunMode(mode)
         self.run_id = new_run_id()
         self.context = RunContext(log_dir=Path(log_dir), run_name=config.name, kafka=config.kafka)
         problems = output_path_problems(config, self.context.log_dir)
@@ -82,24 +73,10 @@ class RunSetup:
                         label=f"{dc.index}: {dc.algorithm}", features=dc.features,
                         normalizer=dc.normalization.build(NORMALIZERS) if dc.normalization else None)
             for dc in config.detectors]
-        if mode in ("file", "filekafka") and config.file_name is None:
-            raise ConfigError(f"file_name: required to read a file ({'-f' if mode == 'file' else '-fk'}), "
-                              "but the config has none")
-        if mode == "file":
-            self.source = FileConsumer(config.file_name, stream_width(config))
-            self.dead_letter = DeadLetterFile(dead_letter_path(self.context.log_dir, config.name), self.run_id)
-        else:
-            if config.kafka is None:
-                raise ConfigError("topics: required to read Kafka (run without -f), but the config has none")
-            from pipeline.consumers.kafka import build_kafka_source
-            from pipeline.kafka_config import detector_topics
-            try:
-                topics = detector_topics(config.kafka, len(self.runs))
-            except ValueError as err:
-                raise ConfigError(str(err)) from None
-            for run, topic in zip(self.runs, topics):
-                run.topic = topic
-            self.source, self.dead_letter = build_kafka_source(config, self.context, mode, topics)
+        topics = detector_topics_of(config) if mode.reads_kafka else []
+        for run, topic in zip(self.runs, topics):
+            run.topic = topic
+        self.source, self.dead_letter = build_source(config, self.context, mode, self.run_id, topics)
         self.models_dir = Path(models_dir)
         self._opened = False
 

@@ -11,14 +11,12 @@ from typing import Annotated, Optional
 
 from pydantic import Field
 
+from pipeline.parameters import Configurable
 from pipeline.registry import Registry
 
 
-class View:
+class View(Configurable):
     """Base of the view specs; ``params()`` returns the constructor arguments."""
-
-    def params(self) -> dict:
-        return dict(vars(self))
 
 
 class GraphVisualization(View):

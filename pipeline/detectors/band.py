@@ -17,7 +17,7 @@ from typing import Annotated
 import numpy as np
 from pydantic import Field
 
-from pipeline.detectors.base import ParameterError
+from pipeline.parameters import ParameterError
 from pipeline.records import OK_TEXT, UNDEFINED_TEXT, Status
 
 #: The ``warning_stages`` parameter of band detectors (default: no warnings).

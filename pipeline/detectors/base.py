@@ -12,7 +12,6 @@ once before the first ``update``; constructors do no I/O. Every model-based dete
 """
 from __future__ import annotations
 
-import inspect
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,22 +19,13 @@ from typing import Any, Callable, ClassVar
 
 import numpy as np
 
+from pipeline.parameters import Configurable, ParameterError  # noqa: F401 (ParameterError: detectors raise it)
 from pipeline.records import DetectorOutput, SampleBatch
 
 
 #: The longest window (in samples) a detector parameter may ask for: 80 MB per float array. Larger
 #: values are refused in the config rather than failing for want of memory at the first batch.
 MAX_WINDOW = 10_000_000
-
-
-class ParameterError(ValueError):
-    """A parameter value that passed type checks but makes no sense (names the key)."""
-
-    def __init__(self, key: str, value: Any, expected: str):
-        super().__init__(f"{key}: expected {expected}, got {value!r}")
-        self.key = key
-        self.value = value
-        self.expected = expected
 
 
 @dataclass(frozen=True)
@@ -75,7 +65,7 @@ class DetectorContext:
     config_dir: Path | None = None
 
 
-class Detector(ABC):
+class Detector(Configurable, ABC):
     """Base class of every detector.
 
     Class attributes
@@ -83,9 +73,6 @@ class Detector(ABC):
     name : str
         The ``algorithm`` field of output records (the original project's name, e.g.
         ``"border_check"``).
-    ignored_keys : frozenset of str
-        Keys that configs of the original project carried for this detector but that it never
-        used (accepted with a warning).
     line_names : tuple of str
         The plot lines ``update`` returns besides the value (``"EMA"``, ``"UL"``, ...).
     own_scale_lines : tuple of str
@@ -100,7 +87,6 @@ class Detector(ABC):
 
     name: ClassVar[str]
     delay: int = 0
-    ignored_keys: ClassVar[frozenset[str]] = frozenset()
     line_names: ClassVar[tuple[str, ...]] = ()
     own_scale_lines: ClassVar[tuple[str, ...]] = ()
 
@@ -113,11 +99,3 @@ class Detector(ABC):
     @abstractmethod
     def update(self, samples: SampleBatch) -> DetectorOutput:
         """Score each sample, then learn it; return one entry per sample, in order."""
-
-    @classmethod
-    def parameter_names(cls) -> list[str]:
-        return [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
-
-    def params(self) -> dict[str, Any]:
-        """The constructor arguments, as given: ``type(d)(**d.params())`` rebuilds ``d``."""
-        return {p: getattr(self, p) for p in self.parameter_names()}

@@ -62,7 +62,3 @@ class BorderCheck(Detector):
             score=self._band.score(n),
             lines={"UL": np.full(count, float(self.UL)), "LL": np.full(count, float(self.LL))},
         )
-
-
-REGISTER = {"BorderCheck": BorderCheck}
-ALIASES = {"border_check": "BorderCheck"}

@@ -115,6 +115,3 @@ class Clustering(ModelDetector):
             r = distance / self.treshold
             score = np.where(np.isinf(r), 1.0, r / (1.0 + r))
         return ~(distance < self.treshold), score, {"distance": distance}
-
-
-REGISTER = {"Clustering": Clustering}

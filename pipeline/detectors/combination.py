@@ -335,6 +335,3 @@ class Combination(Detector):
             seconds = np.where(ts < 1e10, ts, ts / 1000)
         status, score = determiner.determine(codes, scores, upper, seconds)
         return DetectorOutput(status.astype(np.int16, copy=False), score)
-
-
-REGISTER = {"Combination": Combination}

@@ -49,7 +49,6 @@ class Cumulative(Detector):
     """
 
     name = "Cumulative"
-    ignored_keys = frozenset({"UL", "LL"})
     line_names = ("running_mean", "cumulative")
     own_scale_lines = ("cumulative",)  # dimensionless; the running mean is in value units
 
@@ -107,6 +106,3 @@ class Cumulative(Detector):
         self._mean, self._sum = float(r[-1]), float(c[-1])
         return DetectorOutput(self._band.classify(c), self._band.score(c),
                               {"running_mean": r, "cumulative": c})
-
-
-REGISTER = {"Cumulative": Cumulative}

@@ -84,6 +84,3 @@ class EMA(Detector):
             lines={"EMA": ema, "UL": np.full(count, float(self.UL)),
                    "LL": np.full(count, float(self.LL))},
         )
-
-
-REGISTER = {"EMA": EMA}

@@ -133,7 +133,3 @@ class EMA_Percentile(Detector):
             score = self._band.score(self._band.normalised(ema, high, low))
         score[undefined] = 0.0
         return DetectorOutput(status, score, {"EMA": ema, "UL": high, "LL": low})
-
-
-REGISTER = {"EMA_Percentile": EMA_Percentile}
-ALIASES = {"EMA_percentile": "EMA_Percentile"}

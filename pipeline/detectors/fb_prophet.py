@@ -226,7 +226,3 @@ def read_history(path) -> tuple[np.ndarray, np.ndarray]:
         value = [c for c in frame.columns if c != "timestamp"][0]
         return frame["timestamp"].to_numpy(dtype=np.float64), frame[value].to_numpy(dtype=np.float64)
     raise ModelError(f"history_file: {path} needs columns ds and y, or timestamp and a value column")
-
-
-REGISTER = {"fb_Prophet": FbProphet}
-ALIASES = {"Prophet": "fb_Prophet", "FbProphet": "fb_Prophet"}

@@ -129,6 +129,3 @@ class Filtering(Detector):
         return DetectorOutput(
             status_idx=self._band_to_ours[self._band.classify(d)], score=self._band.score(d),
             lines={"filtered": y, "deviation": deviation})
-
-
-REGISTER = {"Filtering": Filtering}

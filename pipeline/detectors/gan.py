@@ -214,6 +214,3 @@ class GAN(ModelDetector):
             raise ModelError("the saved scaling is not two numbers")
         self._history = history
         self._scaling = None if scaling is None else (scaling[0], scaling[1])
-
-
-REGISTER = {"GAN": GAN}

@@ -117,6 +117,3 @@ class Hampel(Detector):
         self._seen += count
         return DetectorOutput(status, score, {"median": median, "UL": upper, "LL": lower},
                               suggested_value=suggested)
-
-
-REGISTER = {"Hampel": Hampel}

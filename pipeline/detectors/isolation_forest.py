@@ -9,7 +9,7 @@ import numpy as np
 from pydantic import ConfigDict, Field, with_config
 from typing_extensions import NotRequired, TypedDict
 
-from pipeline.detectors.base import ParameterError
+from pipeline.parameters import ParameterError
 from pipeline.detectors.model_store import (LoadModelFrom, ModelDetector, ModelError, RandomState, RetrainFile,
                                             RetrainInterval, SamplesForRetrain, TrainData)
 
@@ -190,7 +190,3 @@ class IsolationForest(ModelDetector):
     def _judge(self, model, vectors):
         outlier, score = judge_forest(model, vectors)
         return outlier, score, {}
-
-
-REGISTER = {"IsolationForest": IsolationForest}
-ALIASES = {"Isolation forest": "IsolationForest", "Isolation_forest": "IsolationForest"}

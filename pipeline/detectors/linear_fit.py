@@ -112,6 +112,3 @@ class LinearFit(Detector):
         self._history = full[-(N - 1):].copy()
         self._seen += count
         return DetectorOutput(status, score, {"fit": fit, "slope": slope_line})
-
-
-REGISTER = {"LinearFit": LinearFit}

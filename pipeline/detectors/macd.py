@@ -116,6 +116,3 @@ class MACD(Detector):
             status_idx=self._classify(n), score=self._band.score(n),
             lines={"MACD": macd, "EMA1": ema1, "EMA2": ema2,
                    "UL": np.full(count, float(self.UL)), "LL": np.full(count, float(self.LL))})
-
-
-REGISTER = {"MACD": MACD}

@@ -132,6 +132,3 @@ class PCA(ModelDetector):
     def _judge(self, model, vectors):
         outlier, score = judge_forest(model.forest, model.project(vectors))
         return outlier, score, {}
-
-
-REGISTER = {"PCA": PCA}

@@ -105,7 +105,6 @@ class Percentile(Detector):
     """
 
     name = "Percentile"
-    ignored_keys = frozenset({"shift"})
     line_names = ("UL", "LL")
 
     def __init__(
@@ -147,6 +146,3 @@ class Percentile(Detector):
         status[defined] = self._band.classify(n)
         score[defined] = self._band.score(n)
         return DetectorOutput(status, score, {"UL": high, "LL": low})
-
-
-REGISTER = {"Percentile": Percentile}

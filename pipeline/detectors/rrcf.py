@@ -203,7 +203,3 @@ class RRCF(Detector):
         score = np.where(valid, codisp / (codisp + self.threshold), 0.0)
         score = np.nan_to_num(score, nan=0.0)
         return DetectorOutput(status, score, {"codisp": codisp})
-
-
-REGISTER = {"RRCF": RRCF}
-ALIASES = {"RRCF_trees": "RRCF"}

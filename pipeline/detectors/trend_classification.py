@@ -201,7 +201,3 @@ class TrendClassification(Detector):
             score[rows] = self._band.score(n_band)
             trend[rows] = level
         return DetectorOutput(status, score, {"trend": trend})
-
-
-REGISTER = {"TrendClassification": TrendClassification}
-ALIASES = {"Trend_Classification": "TrendClassification"}

@@ -55,7 +55,6 @@ class Welford(Detector):
     """
 
     name = "Welford"
-    ignored_keys = frozenset({"UL", "LL"})
     line_names = ("mean", "UL", "LL")
 
     def __init__(
@@ -157,6 +156,3 @@ class Welford(Detector):
         score = self._band.score(n)
         score[undefined] = 0.0
         return DetectorOutput(status, score, {"mean": mean, "UL": upper, "LL": lower})
-
-
-REGISTER = {"Welford": Welford}

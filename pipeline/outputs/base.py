@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.parameters import Configurable
 from pipeline.records import ResultBatch, Status
 
 
 @dataclass(frozen=True)
 class RunContext:
     """What an output may need from the run: ``log_dir`` holds relative output files and dead
-    letters; ``kafka`` is the config's Kafka settings (``pipeline.kafka_config.KafkaConfig``),
+    letters; ``kafka`` is the config's Kafka settings (``pipeline.kafka.options.KafkaConfig``),
     so that a Kafka output writes to the config's own brokers."""
 
     log_dir: Path
@@ -26,7 +27,7 @@ class RunContext:
     kafka: Any = None
 
 
-class Output(ABC):
+class Output(Configurable, ABC):
     """Base class of every output. ``send_ok: false`` drops OK records before ``write_selected``."""
 
     send_ok: bool = True

@@ -26,7 +26,7 @@ from typing import Annotated, Literal
 import orjson
 from pydantic import Field
 
-from pipeline.detectors.base import ParameterError
+from pipeline.parameters import ParameterError
 from pipeline.outputs.base import Output, RunContext
 from pipeline.outputs.formatting import FIELDS, Columns, json_records, terminal_lines
 from pipeline.outputs.paths import escapes_log_dir, output_file

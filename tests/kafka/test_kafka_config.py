@@ -8,8 +8,8 @@ import pytest
 
 from pipeline.config import ConfigError, parse_config
 from pipeline.dead_letter import DeadLetterFile
-from pipeline.dead_letter_kafka import KafkaDeadLetter
-from pipeline.kafka_config import KAFKA_KEYS, parse_kafka
+from pipeline.kafka.dead_letter import KafkaDeadLetter
+from pipeline.kafka.options import KAFKA_KEYS, parse_kafka
 from pipeline.outputs import OUTPUTS
 from pipeline.run import RunSetup
 

@@ -6,8 +6,8 @@ import json
 import threading
 import time
 
-from pipeline.consumers.kafka import KafkaSource
-from pipeline.kafka_config import parse_kafka
+from pipeline.kafka.source import KafkaSource
+from pipeline.kafka.options import parse_kafka
 from tests.kafka.broker import TEST_SESSION, Broker, free_port, wait_until
 from tests.kafka.conftest import BORDER, indexed, kafka_config, seen
 

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from pipeline.kafka_clients import KafkaDeliveryError
-from pipeline.kafka_config import KafkaConfig
-from pipeline.kafka_producer import KafkaPythonProducer, LibrdkafkaProducer, librdkafka_security, open_producer
+from pipeline.kafka.clients import KafkaDeliveryError
+from pipeline.kafka.options import KafkaConfig
+from pipeline.kafka.producer import KafkaPythonProducer, LibrdkafkaProducer, librdkafka_security, open_producer
 from tests.kafka.broker import Broker
 
 PRODUCERS = [LibrdkafkaProducer, KafkaPythonProducer]

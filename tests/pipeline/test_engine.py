@@ -9,9 +9,10 @@ import pytest
 
 from pipeline.consumers.base import Poll, Source
 from pipeline.dead_letter import DeadLetterFile
-from pipeline.detectors import EMA, BorderCheck
+from pipeline.detectors.border_check import BorderCheck
+from pipeline.detectors.ema import EMA
 from pipeline.engine import DetectorRun, Engine
-from pipeline.outputs import MemoryOutput
+from pipeline.outputs.memory import MemoryOutput
 from pipeline.records import RejectedRecord
 from pipeline.timefilter import TimeOfDayFilter
 from tests.conftest import batch_of
@@ -128,7 +129,7 @@ class KeyedSource(ListSource):
 
 
 def test_detector_state_is_kept_per_stream_key_and_topics_route_to_their_detectors(tmp_path):
-    from pipeline.detectors import Welford
+    from pipeline.detectors.welford import Welford
     out_t, out_u = MemoryOutput(), MemoryOutput()
     runs = [DetectorRun(0, Welford(X=2, N=3), outputs=[out_t], topic="t"),
             DetectorRun(1, Welford(X=2, N=3), outputs=[out_u], topic="u")]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from pipeline.detector_run import DetectorRun
-from pipeline.detectors import BorderCheck
+from pipeline.detectors.border_check import BorderCheck
 from pipeline.normalization import LastNAverage, PeriodicLastNAverage
 from tests.conftest import batch_of
 

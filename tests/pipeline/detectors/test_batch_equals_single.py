@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.detectors import EMA, BorderCheck, Welford
+from pipeline.detectors.border_check import BorderCheck
+from pipeline.detectors.ema import EMA
+from pipeline.detectors.welford import Welford
 from tests import reference_loops
 from tests.conftest import batch_of
 

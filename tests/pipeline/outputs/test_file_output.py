@@ -10,10 +10,12 @@ import shutil
 import numpy as np
 import pytest
 
-from pipeline.detectors import BorderCheck
+from pipeline.detectors.border_check import BorderCheck
 from pipeline.detectors.base import ParameterError
 from pipeline.engine import DetectorRun
-from pipeline.outputs import FileOutput, RunContext, TerminalOutput
+from pipeline.outputs import RunContext
+from pipeline.outputs.file import FileOutput
+from pipeline.outputs.terminal import TerminalOutput
 from tests.conftest import batch_of
 
 FIELDS = ["timestamp", "status", "status_code", "value", "suggested_value", "algorithm", "score"]

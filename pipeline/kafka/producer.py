@@ -20,8 +20,8 @@ import logging
 import threading
 from typing import Any, Iterable
 
-from pipeline.kafka_clients import KafkaDeliveryError, calm_kafka_logging, import_kafka
-from pipeline.kafka_config import KafkaConfig
+from pipeline.kafka.clients import KafkaDeliveryError, calm_kafka_logging, import_kafka
+from pipeline.kafka.options import KafkaConfig
 
 log = logging.getLogger(__name__)
 

@@ -14,9 +14,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from pipeline.detectors.base import ParameterError
-from pipeline.kafka_producer import Producer, open_producer
-from pipeline.kafka_config import KafkaConfig
+from pipeline.parameters import ParameterError
+from pipeline.kafka.producer import Producer, open_producer
+from pipeline.kafka.options import KafkaConfig
 from pipeline.outputs.base import Output, RunContext
 from pipeline.outputs.formatting import json_records
 from pipeline.records import ResultBatch

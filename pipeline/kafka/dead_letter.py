@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Sequence
 
 from pipeline.dead_letter import DeadLetterFile, DeadLetterSink
-from pipeline.kafka_producer import Producer, open_producer
-from pipeline.kafka_config import KafkaConfig
+from pipeline.kafka.producer import Producer, open_producer
+from pipeline.kafka.options import KafkaConfig
 from pipeline.records import RejectedRecord
 
 

@@ -41,8 +41,8 @@ import orjson
 
 from pipeline.consumers.base import Poll, Source, SourceError
 from pipeline.consumers.messages import messages_to_batch
-from pipeline.kafka_clients import cyclic_gc_paused, import_kafka, is_retriable
-from pipeline.kafka_config import KafkaConfig
+from pipeline.kafka.clients import cyclic_gc_paused, import_kafka, is_retriable
+from pipeline.kafka.options import KafkaConfig
 from pipeline.records import RejectedRecord, SampleBatch
 
 log = logging.getLogger(__name__)
@@ -414,26 +414,3 @@ def describe_partitions(partitions) -> str:
     for tp in partitions:
         by_topic.setdefault(tp.topic, []).append(tp.partition)
     return ", ".join(f"{t}{sorted(p)}" for t, p in sorted(by_topic.items())) or "none"
-
-
-def build_kafka_source(config, context, mode: str, topics: Sequence[str]):
-    """The source and dead-letter sink of a ``kafka`` or ``filekafka`` run (see ``RunSetup``,
-    which checks the Kafka keys); ``topics[i]`` is the topic detector ``i`` reads."""
-    from pipeline.config import input_widths
-    from pipeline.dead_letter import DeadLetterFile, dead_letter_path
-    from pipeline.dead_letter_kafka import KafkaDeadLetter
-
-    kafka = config.kafka
-    if not kafka.enable_auto_commit:
-        log.debug("enable_auto_commit is false; offsets are still committed after results are written")
-    widths = input_widths(config.detectors, topics, lambda topic: f"both read topic {topic!r}")
-    source: Source = KafkaSource(kafka, widths, kafka.group_for(config.name))
-    file_dead_letters = dead_letter_path(context.log_dir, config.name)
-    if mode == "filekafka":
-        from pipeline.consumers.file_kafka import FileKafkaSource
-        from pipeline.run import stream_width
-
-        source = FileKafkaSource(config.file_name, stream_width(config), source)
-    if kafka.dead_letter == "file":
-        return source, DeadLetterFile(file_dead_letters)
-    return source, KafkaDeadLetter(kafka, file_dead_letters)
