@@ -12,6 +12,7 @@ from typing import Annotated, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError
 
+from pipeline.components import describe_validation_error
 from pipeline.config_values import show
 from pipeline.detectors.base import MAX_WINDOW
 from pipeline.features import TIME_FEATURES, FeatureSpec
@@ -38,8 +39,6 @@ class FeatureKeys(BaseModel):
 
 def parse_features(conf: dict, size: int, path: str, problems: list[str]) -> FeatureSpec | None:
     """The FeatureSpec of one detector config; appends problems (key path, value, expectation)."""
-    from pipeline.config import describe_validation_error
-
     given = {k: conf[k] for k in FEATURE_KEYS if k in conf and conf[k] is not None}
     try:
         keys = FeatureKeys.model_validate(given)

@@ -13,10 +13,13 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import Field
 
+from pipeline.components import UPSTREAM_ALGORITHM_KEYS, validate_component
 from pipeline.config_values import show
+from pipeline.detectors import DETECTORS
 from pipeline.detectors.base import Detector, DetectorContext, ParameterError
 from pipeline.records import DetectorOutput, SampleBatch, Status
 from pipeline.registry import Registry
+from pipeline.timefilter import TimeFilterSyntaxError, parse_time_filter
 
 #: The determiners' vocabulary (the original's texts); index = ``_INDEX_OF_CODE[code + 1]``.
 STATUS_TEXTS = ("OK", "Warning", "Error", "Undefined")
@@ -263,11 +266,6 @@ class Combination(Detector):
         status_determiner_conf: Annotated[dict[str, Any], Field(description=(
             "the determiner's parameters ({} for AND and OR)"))] = {},  # noqa: B006
     ):
-        # imported here: the config validator imports the detector registry, which imports us
-        from pipeline.config import UPSTREAM_ALGORITHM_KEYS, validate_component
-        from pipeline.detectors import DETECTORS
-        from pipeline.timefilter import TimeFilterSyntaxError, parse_time_filter
-
         if len(anomaly_algorithms_configurations) != len(anomaly_algorithms):
             raise ParameterError("anomaly_algorithms_configurations", anomaly_algorithms_configurations,
                                  f"{len(anomaly_algorithms)} entries, one per anomaly_algorithms entry")
