@@ -41,3 +41,15 @@ def run_cli(*args, timeout=120, cwd=None, **kwargs) -> subprocess.CompletedProce
 def write_config(path: Path, config: dict) -> Path:
     path.write_text(json.dumps(config, indent=1))
     return path
+
+
+def pytest_collection_modifyitems(items):
+    """Mark tests by what they need, so a fast core runs with ``-m "not gui and not kafka"``:
+    ``gui`` for the window's tests (Qt), ``kafka`` for every test that starts the tansu broker."""
+    gui, kafka = pytest.mark.gui, pytest.mark.kafka
+    for item in items:
+        parts = Path(str(item.fspath)).relative_to(ROOT).parts
+        if parts[:2] == ("tests", "gui"):
+            item.add_marker(gui)
+        if parts[:2] == ("tests", "kafka") or "broker" in getattr(item, "fixturenames", ()):
+            item.add_marker(kafka)
