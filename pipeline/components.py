@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Mapping, get_type_hints
 
-from pydantic import ConfigDict, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from pipeline.config_values import show
 from pipeline.parameters import ParameterError
@@ -76,16 +76,22 @@ _EXPECTED = {
 }
 
 
-def describe_validation_error(err: dict, path: str) -> str:
+def describe_validation_error(err: dict, path: str, model: type[BaseModel] | None = None) -> str:
+    """One pydantic error as ``key.path: expected ..., got <value>``. A field of ``model`` may word
+    its expectation itself: ``Field(json_schema_extra={"expected": "a whole number from 1 to 9"})``."""
     loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"])
-    where = f"{path}{loc}"
+    where = f"{path}{loc}".lstrip(".")
     kind = err["type"]
     ctx = err.get("ctx") or {}
+    field = model.model_fields.get(err["loc"][0]) if model is not None and err["loc"] else None
+    extra = field.json_schema_extra if field is not None and isinstance(field.json_schema_extra, dict) else {}
     if kind == "missing":
         return f"{where}: required key is missing"
     if kind == "extra_forbidden":
         return f"{where}: unknown key (value {show(err['input'])})"
-    if kind in _EXPECTED:
+    if "expected" in extra:
+        expected = extra["expected"]
+    elif kind in _EXPECTED:
         expected = _EXPECTED[kind]
     elif kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         sign = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<",

@@ -14,11 +14,14 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Optional, Sequence
 
 from pipeline.detectors import DETECTORS
 from pipeline.detectors.band import stage_warnings
-from pipeline.components import UPSTREAM_ALGORITHM_KEYS, ComponentConfig, validate_component
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from pipeline.components import (UPSTREAM_ALGORITHM_KEYS, ComponentConfig, describe_validation_error,
+                                 validate_component)
 from pipeline.config_values import as_list, show
 from pipeline.feature_config import FEATURE_KEYS, parse_features
 from pipeline.features import FeatureSpec
@@ -32,8 +35,6 @@ from pipeline.views import VIEWS
 
 log = logging.getLogger(__name__)
 
-TOP_LEVEL_KEYS = ("anomaly_detection_alg", "anomaly_detection_conf", "file_name", "filtering",
-                  *KAFKA_KEYS)
 
 #: Keys every algorithm configuration may carry, whatever the algorithm.
 COMMON_KEYS = ("input_vector_size", "output", "output_conf", "visualization", "visualization_conf",
@@ -41,6 +42,34 @@ COMMON_KEYS = ("input_vector_size", "output", "output_conf", "visualization", "v
 
 #: The longest feature vector a config may declare: a batch of 65,536 such samples is 512 MB.
 MAX_INPUT_VECTOR_SIZE = 1000
+
+
+class TopLevelKeys(BaseModel):
+    """The keys of a config's top level, besides the Kafka keys (``pipeline.kafka.options``)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    anomaly_detection_alg: Any = Field(description=(
+        'the detector name ("Welford()", with or without "()"), or a list of names'))
+    anomaly_detection_conf: Any = Field(default_factory=dict, description=(
+        "one configuration object per detector, in the same order (an object for a single detector)"))
+    file_name: Optional[str] = Field(None, min_length=1, json_schema_extra={"expected": "a file path"},
+                                     description="the input file of -f and -fk runs (CSV, JSON or JSON Lines)")
+    filtering: Any = Field(None, description=(
+        'one time-of-day filter per detector: "None" or "[[H, M, S], [H, M, S]]" (time, tolerance)'))
+
+
+TOP_LEVEL_KEYS = (*TopLevelKeys.model_fields, *KAFKA_KEYS)
+
+
+class DetectorKeys(BaseModel):
+    """The keys every detector configuration has besides its detector's own parameters (the
+    outputs, views, normalization, filter and feature keys are checked by their own parsers)."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    input_vector_size: int = Field(ge=1, le=MAX_INPUT_VECTOR_SIZE, description="values per sample", json_schema_extra={
+        "expected": f"a whole number from 1 to {MAX_INPUT_VECTOR_SIZE:,}"})
 
 
 class ConfigError(ValueError):
@@ -157,9 +186,11 @@ def parse_config(raw: Any, source: Path) -> RunConfig:
     for key in raw:
         if key not in TOP_LEVEL_KEYS:
             problems.append(f"{key}: unknown key; known: {', '.join(TOP_LEVEL_KEYS)}")
-
+    try:
+        TopLevelKeys.model_validate({k: v for k, v in raw.items() if k in TopLevelKeys.model_fields})
+    except ValidationError as err:
+        problems += [describe_validation_error(e, "", TopLevelKeys) for e in err.errors()]
     if "anomaly_detection_alg" not in raw:
-        problems.append("anomaly_detection_alg: required key is missing")
         raise ConfigError(problems)
     algorithms = as_list(raw["anomaly_detection_alg"])
     confs = as_list(raw.get("anomaly_detection_conf", {}))
@@ -178,14 +209,11 @@ def parse_config(raw: Any, source: Path) -> RunConfig:
             detectors.append(det)
 
     file_name = None
-    if "file_name" in raw:
-        if not isinstance(raw["file_name"], str) or not raw["file_name"]:
-            problems.append(f"file_name: expected a file path, got {show(raw['file_name'])}")
-        else:
-            file_name = resolve_data_path(raw["file_name"], source)
-            if file_name is None:
-                problems.append(f"file_name: file {raw['file_name']!r} not found (relative names are "
-                                f"looked up in {PROJECT_ROOT}, the config's folder and the current folder)")
+    if isinstance(raw.get("file_name"), str) and raw["file_name"]:
+        file_name = resolve_data_path(raw["file_name"], source)
+        if file_name is None:
+            problems.append(f"file_name: file {raw['file_name']!r} not found (relative names are "
+                            f"looked up in {PROJECT_ROOT}, the config's folder and the current folder)")
     kafka = parse_kafka(raw, problems)
     if problems:
         raise ConfigError(problems)
@@ -224,15 +252,12 @@ def parse_detector(index: int, alg: Any, conf: Any, stream_filter: TimeOfDayFilt
         return None
     before = len(problems)
 
-    size = conf.get("input_vector_size")
-    if "input_vector_size" not in conf:
-        problems.append(f"{path}.input_vector_size: required key is missing")
-    elif not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= MAX_INPUT_VECTOR_SIZE:
-        problems.append(f"{path}.input_vector_size: expected a whole number from 1 to {MAX_INPUT_VECTOR_SIZE:,}, "
-                        f"got {show(size)}")
-
-    usable_size = isinstance(size, int) and not isinstance(size, bool) and 1 <= size <= MAX_INPUT_VECTOR_SIZE
-    features = parse_features(conf, size, path, problems) if usable_size else None
+    size = None
+    try:
+        size = DetectorKeys.model_validate(conf).input_vector_size
+    except ValidationError as err:
+        problems += [describe_validation_error(e, path, DetectorKeys) for e in err.errors()]
+    features = parse_features(conf, size, path, problems) if size is not None else None
     normalization = None
     if conf.get("normalization") not in (None, "None", []):
         found = parse_components(NORMALIZERS, conf, "normalization", "normalization_conf", path, problems)

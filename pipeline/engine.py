@@ -83,29 +83,18 @@ class Engine:
         self.poll_timeout_s = poll_timeout_s
         self.stats = RunStats()
         self._stop = threading.Event()
-        self._paused = threading.Event()
         if hasattr(source, "flush_before_revoke"):
             # A Kafka source commits what was processed before its partitions move to another
             # instance; kafka-python calls this inside poll(), on the engine's own thread.
             source.flush_before_revoke = self.flush_outputs
 
-    # -- control (thread-safe; signal handlers and the GUI call these) -------------------------
+    # -- control (thread-safe: signal handlers and the GUI call it; pausing is the source's job) --------
     def stop(self) -> None:
         self._stop.set()
 
     @property
     def stopping(self) -> bool:
         return self._stop.is_set()
-
-    def pause(self) -> None:
-        self._paused.set()
-
-    def resume(self) -> None:
-        self._paused.clear()
-
-    @property
-    def paused(self) -> bool:
-        return self._paused.is_set()
 
     # -- the loop ------------------------------------------------------------------------------
     def run(self) -> RunStats:
@@ -118,9 +107,6 @@ class Engine:
                 if time.monotonic() - last_flush >= self.flush_interval_s:
                     self.flush_and_commit()
                     last_flush = time.monotonic()
-                if self._paused.is_set():
-                    self._stop.wait(self.poll_timeout_s)
-                    continue
                 if self.source.finished:
                     break
                 self.step()
