@@ -46,8 +46,9 @@ def test_a_run_loads_only_the_detectors_it_names():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     detectors, heavy = result.stdout.splitlines()
-    assert json.loads(detectors) == ["pipeline.detectors.band", "pipeline.detectors.base",
-                                     "pipeline.detectors.ema", "pipeline.detectors.welford"]
+    detector_modules = {location.partition(":")[0] for location in LOCATIONS.values()}
+    assert sorted(detector_modules & set(json.loads(detectors))) == ["pipeline.detectors.ema",
+                                                                     "pipeline.detectors.welford"]
     assert json.loads(heavy) == []
 
 
