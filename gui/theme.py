@@ -70,3 +70,8 @@ def status_lookup(values: dict) -> np.ndarray:
 BRUSHES = status_lookup({s: pg.mkBrush(c) for s, c in STATUS_COLORS.items()})
 SYMBOLS = status_lookup(STATUS_SYMBOLS)
 SIZES = status_lookup(STATUS_SIZES)
+
+
+def configure_pyqtgraph() -> None:
+    """Light theme (readable in screenshots and print) and fast drawing."""
+    pg.setConfigOptions(background=BACKGROUND, foreground=FOREGROUND, antialias=False)
