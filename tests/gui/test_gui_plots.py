@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import inspect
 import json
 
 import numpy as np
@@ -12,9 +13,12 @@ from PyQt5.QtWidgets import QApplication
 
 from gui import theme
 from gui.anomaly_table import EXPORT_HEADER, TIME
-from gui.plots import AXIS_WIDTH, CODE, VALUE, X, GraphView, HistogramView, StatusPointsView
+from gui.plots import (AXIS_WIDTH, CODE, VALUE, VIEW_WIDGETS, X, DetectorPanel, GraphView, HistogramView,
+                       StatusPointsView, View)
 from gui.worker import FINISHED
+from pipeline.live.frames import DetectorChunk
 from pipeline.records import Status
+from pipeline.views import VIEWS
 
 BORDER = "tests/gui/configs/border_views.json"
 
@@ -46,6 +50,49 @@ def test_each_visualization_entry_becomes_a_view_and_none_means_the_scrolling_pl
 
     default = finished_window("default.json")
     assert [type(v) for v in default.panels[1].views] == [GraphView]  # EMA has no visualization
+
+
+def test_every_view_a_config_may_name_has_a_widget_and_every_widget_a_config_name():
+    assert sorted(VIEW_WIDGETS) == VIEWS.names()
+    for name, entry in VIEW_WIDGETS.items():
+        config_keys = inspect.signature(VIEWS.resolve(name)).parameters
+        widget_keys = inspect.signature(entry.widget).parameters
+        for key in entry.params:  # a key renamed on one side would silently fall back to a default
+            assert key in config_keys and key in widget_keys, (name, key)
+
+
+def chunk(time_s, status_code, lines) -> DetectorChunk:
+    n = len(time_s)
+    return DetectorChunk(0, np.asarray(time_s, float), np.sin(time_s), np.asarray(status_code, float),
+                         np.zeros(n, int), np.zeros(n), lines, ("",))
+
+
+def test_a_panel_draws_and_clears_every_view_through_the_view_protocol(qtbot):
+    names = VIEWS.names()
+    panel = DetectorPanel(0, "0: BorderCheck", {"UL": 1.0}, ["UL", "LL"],
+                          [(f" {name}() ", {"num_of_points": 50, "num_of_bins": 10}) for name in names])
+    qtbot.addWidget(panel)
+    assert [type(v) for v in panel.views] == [VIEW_WIDGETS[name].widget for name in names]
+    assert all(isinstance(view, View) for view in panel.views)
+    t = np.arange(100.0)
+    panel.queue(chunk(t, np.where(t % 10 == 0, Status.ERROR, Status.OK), {"UL": np.ones(100)}))
+    assert panel.apply_queued() and not panel.apply_queued()
+    assert panel.ring.count == 100 and panel.markers.count == 10 and panel.anomalies == 10
+    panel.graphs[0].setXRange(0, 99, padding=0)
+    panel.render(True)
+    panel.refresh()
+    graph, histogram, points = (next(v for v in panel.views if type(v) is VIEW_WIDGETS[name].widget)
+                                for name in ("GraphVisualization", "HistogramVisualization",
+                                             "StatusPointsVisualization"))
+    assert len(graph.value_curve.xData) == 100 and graph.markers_drawn == 10
+    assert graph.level_lines["UL"].isVisible() and graph.level_lines["UL"].value() == 1.0
+    assert np.isnan(graph.line_curves["LL"].yData).all()  # a line the chunks do not have
+    assert histogram.bars.getData()[1].sum() == 100
+    assert len(points.points.data) == 50
+    panel.clear()
+    assert panel.ring.count == 0 and panel.samples == 0
+    assert graph.value_curve.xData is None and len(graph.markers.data) == 0
+    assert len(points.points.data) == 0 and histogram.bars.getData()[1].sum() == 0
 
 
 def test_detector_lines_are_drawn_with_limits_dashed(finished_window):
