@@ -53,3 +53,30 @@ def pytest_collection_modifyitems(items):
             item.add_marker(gui)
         if parts[:2] == ("tests", "kafka") or "broker" in getattr(item, "fixturenames", ()):
             item.add_marker(kafka)
+
+
+#: Rows of the bundled data a model config replays in tests: enough for several retrains and some
+#: anomalies, a fifth of the whole file (each retrain costs the same whatever the file's length).
+MODEL_CONFIG_ROWS = 6000
+
+
+def retrains(config_path: Path) -> bool:
+    """Whether a config has a detector that retrains while it runs (its test cost grows with rows)."""
+    return "retrain_interval" in config_path.read_text()
+
+
+def replay_slice(config_path: Path, folder: Path, rows: int = MODEL_CONFIG_ROWS) -> Path:
+    """A copy of ``config_path`` in ``folder`` whose ``file_name`` is the first ``rows`` rows of its
+    own data file (a CSV), other relative paths made absolute. For tests of configs that retrain a
+    model every few thousand samples: a slice shows the same behaviour for a fraction of the time."""
+    config = json.loads(config_path.read_text())
+    data = ROOT / config["file_name"]
+    with data.open() as source, (folder / data.name).open("w") as sliced:
+        for _, line in zip(range(rows + 1), source):  # the header and `rows` rows
+            sliced.write(line)
+    config["file_name"] = str(folder / data.name)
+    for conf in config["anomaly_detection_conf"]:
+        for key in ("train_data", "retrain_file"):
+            if isinstance(conf.get(key), str) and (ROOT / conf[key]).exists():
+                conf[key] = str(ROOT / conf[key])
+    return write_config(folder / config_path.name, config)
