@@ -20,8 +20,12 @@ from PyQt5.QtCore import Qt
 from gui import theme
 from gui.plots.buffer_rows import CODE, VALUE, X, line_row
 from gui.plots.markers import MAX_MARKERS, thin_markers
-from gui.plots.pyqtgraph_internals import (apply_range_now, overlay_view_box, reserve_right_axis_width,
-                                           set_auto_downsample_factor)
+from gui.plots.pyqtgraph_internals import (
+    apply_range_now,
+    overlay_view_box,
+    reserve_right_axis_width,
+    set_auto_downsample_factor,
+)
 from gui.plots.time_axis import TimeAxis
 from gui.plots.view import DEFAULT_WINDOW, PanelData
 

@@ -24,8 +24,14 @@ listed with why the plots need it:
 from __future__ import annotations
 
 import pyqtgraph as pg
-from pyqtgraph.graphicsItems.DateAxisItem import (MINUTE_SPACING, MS_SPACING, TickSpec, ZoomLevel,
-                                                  makeMSStepper, makeSStepper)
+from pyqtgraph.graphicsItems.DateAxisItem import (
+    MINUTE_SPACING,
+    MS_SPACING,
+    TickSpec,
+    ZoomLevel,
+    makeMSStepper,
+    makeSStepper,
+)
 
 #: The key of ``DateAxisItem.zoomLevels`` that holds the level for ticks under a second apart.
 SUB_SECOND_LEVEL = 1

@@ -13,8 +13,18 @@ from PyQt5.QtWidgets import QApplication
 
 from gui import theme
 from gui.anomaly_table import EXPORT_HEADER, TIME
-from gui.plots import (AXIS_WIDTH, CODE, VALUE, VIEW_WIDGETS, X, DetectorPanel, GraphView, HistogramView,
-                       StatusPointsView, View)
+from gui.plots import (
+    AXIS_WIDTH,
+    CODE,
+    VALUE,
+    VIEW_WIDGETS,
+    DetectorPanel,
+    GraphView,
+    HistogramView,
+    StatusPointsView,
+    View,
+    X,
+)
 from gui.worker import FINISHED
 from pipeline.live.frames import DetectorChunk
 from pipeline.records import Status
