@@ -6,6 +6,10 @@ topic and message key) is a number into ``stream_labels``, which the window exte
 appear; file runs have no stream labels, and the window hides that column. The table holds at most
 ``max_rows`` rows; beyond that the oldest leave the table (``total`` still counts every anomaly,
 and the window says "showing the last N of M").
+
+``AnomalyPane`` shows the model: a title with the count, and the table, which keeps to its newest
+row while scrolled to the bottom. A click on a row asks the plots to centre on its time
+(``row_activated``). ``busiest_row`` picks the row the screenshot centres on.
 """
 from __future__ import annotations
 
@@ -15,10 +19,11 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-from PyQt5.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PyQt5.QtCore import QAbstractTableModel, QModelIndex, Qt, pyqtSignal
+from PyQt5.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from gui.theme import qcolor
-from pipeline.live.frames import DetectorChunk
+from pipeline.live.frames import DetectorChunk, Frame
 from pipeline.records import Status
 
 MAX_ROWS = 100_000
@@ -200,3 +205,106 @@ class AnomalyTableModel(QAbstractTableModel):
         elif role == Qt.ToolTipRole and col == TIME:
             return f"{float(self._cols['time_s'][i])!r} s since the epoch"
         return None
+
+
+def busiest_row(model: AnomalyTableModel, half_width: float) -> int | None:
+    """The row whose neighbourhood (``half_width`` seconds either side) holds the most kinds of
+    anomaly, then the most anomalies, then the newest; None for an empty table."""
+    if model.rowCount() == 0:
+        return None
+    t = model.column("time_s")
+    code = model.column("code")
+    kinds = np.zeros(len(t), dtype=np.int64)
+    total = np.zeros(len(t), dtype=np.int64)
+    for status in (Status.WARNING, Status.ERROR):
+        ts = np.sort(t[code == status])
+        near = np.searchsorted(ts, t + half_width, side="right") - np.searchsorted(ts, t - half_width)
+        kinds += near > 0
+        total += near
+    rank = kinds * (total.max() + 1) + total
+    return int(np.flatnonzero(rank == rank.max())[-1])
+
+
+class AnomalyPane(QWidget):
+    """The anomaly table under its title (see the module doc).
+
+    Signals
+    -------
+    row_activated(float)
+        A row was clicked or activated; the argument is its time (epoch seconds).
+    """
+
+    row_activated = pyqtSignal(float)
+
+    def __init__(self, max_rows: int = MAX_ROWS, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.max_rows = max_rows
+        self.model = AnomalyTableModel([], max_rows=max_rows, parent=self)
+        self.title = QLabel()
+        self.title.setTextFormat(Qt.RichText)
+        self.table = table = QTableView()
+        table.setModel(self.model)
+        table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SingleSelection)
+        table.setAlternatingRowColors(True)
+        table.verticalHeader().hide()
+        table.verticalHeader().setSectionResizeMode(QHeaderView.Fixed)
+        table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        table.horizontalHeader().setSectionResizeMode(STATUS, QHeaderView.Stretch)
+        table.setToolTip("Click a row to centre the plots on that moment")
+        table.clicked.connect(self._on_row_activated)
+        table.activated.connect(self._on_row_activated)
+        metrics = table.fontMetrics()
+        for column, sample in ((TIME, "0000-00-00 00:00:00.000"), (DETECTOR, "00: BorderCheck"),
+                               (STREAM, "sensors · machine-07"), (VALUE, "-0.000000e+00"),
+                               (SCORE, "Score")):
+            table.setColumnWidth(column, metrics.horizontalAdvance(sample) + 24)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.title)
+        layout.addWidget(table)
+
+    def show_detectors(self, labels: Sequence[str]) -> None:
+        """An empty table for a config's detectors."""
+        old = self.model
+        self.model = AnomalyTableModel(labels, max_rows=self.max_rows, parent=self)
+        self.table.setModel(self.model)
+        old.deleteLater()
+
+    def clear(self) -> None:
+        """A new run: no rows, no streams (file runs have none, so the column is hidden)."""
+        self.model.clear()
+        self.model.stream_labels.clear()
+        self.table.setColumnHidden(STREAM, True)
+
+    def add_frame(self, frame: Frame) -> None:
+        """Add a frame's streams and anomalies; a table scrolled to its end stays there."""
+        bar = self.table.verticalScrollBar()
+        at_bottom = bar.value() >= bar.maximum()
+        for info in frame.new_streams:
+            self.model.stream_labels.append(info.label)
+            if info.label:
+                self.table.setColumnHidden(STREAM, False)
+        if self.model.append(frame.chunks) and at_bottom:
+            self.table.scrollToBottom()
+
+    def refresh_title(self) -> None:
+        model = self.model
+        if model.capped:
+            title = f"<b>Anomalies</b> — showing the last {model.rowCount():,} of {model.total:,}"
+        else:
+            title = f"<b>Anomalies</b> — {model.total:,}"
+        self.title.setText(title + " &nbsp;<span style='color:#777'>(click a row to centre "
+                                   "the plots on it)</span>")
+
+    def select_row(self, row: int) -> None:
+        """Select a row and centre the plots on it, as a click does."""
+        index = self.model.index(row, TIME)
+        self.table.setCurrentIndex(index)
+        self.table.scrollTo(index, QAbstractItemView.PositionAtCenter)
+        self._on_row_activated(index)
+
+    def _on_row_activated(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.row_activated.emit(self.model.row_time(index.row()))

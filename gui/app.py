@@ -9,10 +9,12 @@ from pathlib import Path
 from PyQt5.QtCore import QTimer
 from PyQt5.QtWidgets import QApplication
 
+from gui.anomaly_table import busiest_row
 from gui.main_window import APPLICATION, ORGANIZATION, MainWindow
-from gui.worker import FINISHED
 from pipeline.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_USAGE
+from pipeline.live.run_state import RunState
 from pipeline.paths import DEFAULT_LOG_DIR, DEFAULT_MODELS_DIR
+from pipeline.run_modes import RunMode
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +28,9 @@ def application() -> QApplication:
     return app
 
 
-def run_gui(config: str | Path | None = None, mode: str | None = None, log_dir: Path | None = None,
-            screenshot: Path | None = None, speed: str = "max", models_dir: Path | None = None,
-            file_mode: bool = False) -> int:
+def run_gui(config: str | Path | None = None, mode: RunMode | str | None = None,
+            log_dir: Path | None = None, screenshot: Path | None = None, speed: str = "max",
+            models_dir: Path | None = None, file_mode: bool = False) -> int:
     """Open the window, optionally with ``config`` loaded and started.
 
     ``mode`` is the run's source as in ``RunSetup``: "file" (``-f``), "kafka" (no flag, the
@@ -78,12 +80,12 @@ def stop_on_sigint(window: MainWindow):
     return previous
 
 
-def open_window(config: str | Path | None, mode: str | None = None, log_dir: Path | None = None,
+def open_window(config: str | Path | None, mode: RunMode | str | None = None, log_dir: Path | None = None,
                 for_screenshot: bool = False, speed: str = "max", models_dir: Path | None = None,
                 file_mode: bool = False) -> tuple[MainWindow, int | None]:
     """The shown window with ``config`` loaded and started from ``mode`` (see ``run_gui``); the
     exit code when a screenshot run cannot go on (None otherwise)."""
-    mode = mode or ("file" if file_mode else "kafka")
+    mode = RunMode(mode) if mode else RunMode.from_flags(file=file_mode, filekafka=False)
     window = MainWindow(log_dir=log_dir or DEFAULT_LOG_DIR, speed=speed,
                         models_dir=models_dir or DEFAULT_MODELS_DIR)
     if for_screenshot:
@@ -104,15 +106,17 @@ def open_window(config: str | Path | None, mode: str | None = None, log_dir: Pat
 
 
 def save_screenshot(window: MainWindow, path: Path, outcome: str) -> int:
-    """Save the window, centred on its busiest anomaly so that markers are in view."""
-    row = window.busiest_anomaly_row()
+    """Save the window, centred on the anomaly with the most others within the plots' current
+    width (so that markers are in view)."""
+    shown = window.panel_area.x_range()
+    row = busiest_row(window.model, (shown[1] - shown[0]) / 2) if shown is not None else None
     if row is not None:
-        window.select_anomaly(row)
+        window.anomalies.select_row(row)
     path.parent.mkdir(parents=True, exist_ok=True)
     if not window.grab().save(str(path)):
         print(f"error: cannot write the screenshot {path}", file=sys.stderr)
         return EXIT_ERROR
-    if outcome != FINISHED:
+    if outcome != RunState.FINISHED:
         ended = f"failed: {window.last_error}" if window.last_error else f"ended {outcome}"
         print(f"error: the run {ended}", file=sys.stderr)
         return EXIT_ERROR

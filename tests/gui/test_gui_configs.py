@@ -10,7 +10,7 @@ from PyQt5.QtWidgets import QMessageBox
 
 from gui.app import open_window
 from gui.main_window import MainWindow
-from gui.worker import FINISHED
+from pipeline.live.run_state import RunState
 from pipeline.paths import CONFIG_DIR
 
 DEFAULT = CONFIG_DIR / "default.json"
@@ -18,7 +18,7 @@ DEFAULT = CONFIG_DIR / "default.json"
 
 def test_open_config_dialog_starts_in_configuration_and_loads_the_chosen_file(qtbot, make_window):
     window = make_window()
-    assert not window.start_action.isEnabled()
+    assert not window.commands.start.isEnabled()
     dialog = window.open_config_dialog()
     assert Path(dialog.directory().absolutePath()) == CONFIG_DIR
     assert any("*.json" in f for f in dialog.nameFilters())
@@ -28,7 +28,7 @@ def test_open_config_dialog_starts_in_configuration_and_loads_the_chosen_file(qt
         dialog.accept()
     assert window.config.source == DEFAULT
     assert [p.label for p in window.panels] == [f"{d.index}: {d.algorithm}" for d in window.config.detectors]
-    assert window.start_action.isEnabled()
+    assert window.commands.start.isEnabled()
     assert window.state == "ready"
 
 
@@ -36,8 +36,8 @@ def test_recent_configs_are_remembered_across_windows(make_window, settings, tmp
     first = make_window()
     assert first.load_config("default.json")
     second = make_window()
-    assert second.recent_configs() == [str(DEFAULT)]
-    actions = [a for a in second.recent_menu.actions() if a.isEnabled()]
+    assert second.recent.paths() == [str(DEFAULT)]
+    actions = [a for a in second.commands.recent_menu.actions() if a.isEnabled()]
     assert len(actions) == 1 and "default.json" in actions[0].text()
     actions[0].trigger()
     assert second.config is not None and second.config.source == DEFAULT
@@ -55,7 +55,7 @@ def test_invalid_config_shows_the_problem_and_the_window_stays_usable(make_windo
     assert box.icon() == QMessageBox.Critical
     assert "anomaly_detection_conf[0].UL" in box.text()
     assert window.config.source == DEFAULT  # the previous config stays loaded
-    assert window.open_action.isEnabled() and window.start_action.isEnabled()
+    assert window.commands.open.isEnabled() and window.commands.start.isEnabled()
     box.close()
 
 
@@ -72,7 +72,7 @@ def test_kafka_mode_on_a_config_without_topics_explains_and_offers_the_file(qtbo
     window, code = open_window("default.json", file_mode=False, log_dir=tmp_path / "log")
     qtbot.addWidget(window)
     assert code is None
-    assert not window.running and window.start_action.isEnabled()
+    assert not window.running and window.commands.start.isEnabled()
     text = window.message_box.text()
     assert "python main.py -c default" in text and "--gui -c default -f" in text
     window.message_box.close()
@@ -81,8 +81,8 @@ def test_kafka_mode_on_a_config_without_topics_explains_and_offers_the_file(qtbo
 def test_a_fresh_window_invites_to_open_a_config(make_window):
     window = make_window()
     assert isinstance(window, MainWindow)
-    assert window.placeholder.isVisible()
-    assert "Open config" in window.placeholder.text()
+    assert window.panel_area.placeholder.isVisible()
+    assert "Open config" in window.panel_area.placeholder.text()
     assert window.state == "no config"
 
 
@@ -90,7 +90,7 @@ def test_a_fresh_window_invites_to_open_a_config(make_window):
 def test_every_shipped_config_runs_in_the_window(name, make_window, run_to_end, tmp_path):
     window = make_window(models_dir=tmp_path / "models")
     assert window.load_config(name)
-    assert run_to_end(window, timeout=120_000) == FINISHED, window.last_error
+    assert run_to_end(window, timeout=120_000) == RunState.FINISHED, window.last_error
     assert len(window.panels) == len(window.config.detectors)
     assert all(panel.samples > 0 for panel in window.panels)
     assert window.model.total == sum(panel.anomalies for panel in window.panels)

@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 
 from gui.anomaly_table import STREAM
-from pipeline.live.live_source import LiveSource
 from gui.plots import VALUE
-from gui.worker import DISCONNECTED, READING, STOPPED
-from pipeline.live.ticking import TickingSource
 from pipeline.config import load_config
 from pipeline.consumers.base import Poll, Source
+from pipeline.live.live_source import LiveSource
+from pipeline.live.run_state import RunState
+from pipeline.live.ticking import TickingSource
 from pipeline.records import SampleBatch, Status
 from pipeline.run import RunSetup
 from tests.gui.conftest import AnomalyCollector
@@ -101,7 +101,7 @@ def test_kafka_run_shows_the_anomalies_of_a_headless_run_with_a_panel_per_messag
     window = make_window()
     assert window.load_config(config_for(tmp_path, broker, "window", ["sensors"], DETECTORS))
     assert window.available_modes() == ["kafka"] and window.mode == "kafka"
-    assert not window.speed_combo.isEnabled()  # live data has no replay speed
+    assert not window.commands.speed_combo.isEnabled()  # live data has no replay speed
     headless = headless_kafka(config_for(tmp_path, broker, "headless", ["sensors"], DETECTORS))
     assert window.start()
 
@@ -109,8 +109,8 @@ def test_kafka_run_shows_the_anomalies_of_a_headless_run_with_a_panel_per_messag
     qtbot.waitUntil(lambda: len(table_rows(window)) == len(headless.collector.rows), timeout=5000)
     assert table_rows(window) == sorted(headless.collector.rows)
     assert any(status.startswith("Error") for _, _, status, _ in table_rows(window))
-    assert window.state == READING
-    for run, tally in zip(headless.setup.runs, window.tallies):
+    assert window.state == RunState.READING
+    for run, tally in zip(headless.setup.runs, window.totals.tallies):
         assert tally.counts == {int(k): v for k, v in run.status_counts.items()}
         assert tally.samples == 2 * n and tally.streams == 2
     # one panel per detector and message key, in key order, each fed only its key's messages
@@ -126,7 +126,7 @@ def test_kafka_run_shows_the_anomalies_of_a_headless_run_with_a_panel_per_messag
     assert streams == {"sensors · a", "sensors · b"}
     with qtbot.waitSignal(window.run_finished, timeout=10_000) as finished:
         window.stop()
-    assert finished.args == [STOPPED]
+    assert finished.args == [RunState.STOPPED]
 
 
 def test_source_state_is_disconnected_while_the_broker_is_down_and_the_run_reads_on_when_it_is_back(
@@ -137,11 +137,11 @@ def test_source_state_is_disconnected_while_the_broker_is_down_and_the_run_reads
     window = make_window()
     assert window.load_config(config_for(tmp_path, broker, "flaky", ["flaky"], [PASS_ALL]))
     assert window.start()
-    qtbot.waitUntil(lambda: window.samples == 50 and window.state == READING, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.samples == 50 and window.state == RunState.READING, timeout=WAIT_MS)
 
     broker.stop()
-    qtbot.waitUntil(lambda: window.state == DISCONNECTED, timeout=10_000)
-    assert "disconnected" in window.state_label.text()
+    qtbot.waitUntil(lambda: window.state == RunState.DISCONNECTED, timeout=10_000)
+    assert "disconnected" in window.status.state_label.text()
     assert window.running
 
     broker.start()
@@ -150,7 +150,7 @@ def test_source_state_is_disconnected_while_the_broker_is_down_and_the_run_reads
     assert len(broker.ensure_topic("flaky", partitions=2)) >= 2
     broker.produce("flaky", indexed(50, 50), partition=1)
     qtbot.waitUntil(lambda: window.samples == 100, timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: window.state == READING, timeout=5000)
+    qtbot.waitUntil(lambda: window.state == RunState.READING, timeout=5000)
     window.render_now()
     assert sorted(panel_values(window.panels[0])) == list(range(100))
 
@@ -167,7 +167,7 @@ def test_closing_the_window_during_a_kafka_run_commits_so_the_next_run_reads_onl
 
     assert not first.close()  # the window waits for the run to flush and commit...
     qtbot.waitUntil(lambda: not first.isVisible(), timeout=5000)  # ...which is prompt
-    assert first.outcome == STOPPED
+    assert first.runs.outcome == RunState.STOPPED
     assert len((tmp_path / "first" / "out.jsonl").read_text().splitlines()) == 40
     assert broker.committed("g-once", "once") == {0: 40}
 
@@ -214,19 +214,19 @@ def test_each_message_key_gets_a_panel_up_to_the_limit_and_the_others_are_still_
         assert window.start(source=KeyedSource(keys, per_key=100))
     assert [p.stream.key for p in window.panels] == keys[:3]
     assert all(p.samples == 100 and p.counts[Status.ERROR] == 20 for p in window.panels)
-    tally = window.tallies[0]
+    tally = window.totals.tallies[0]
     assert tally.samples == 600 and tally.counts[Status.ERROR] == 120 and tally.streams == 6
     assert window.model.total == 120  # the table lists the unplotted streams' anomalies too
     assert {window.model.stream_label(r) for r in range(window.model.rowCount())} == set(keys)
-    assert window.overflow_note.isVisibleTo(window)
-    assert "6 streams" in window.overflow_note.text() and "other 3" in window.overflow_note.text()
+    assert window.panel_area.overflow_note.isVisibleTo(window)
+    assert "6 streams" in window.panel_area.overflow_note.text() and "other 3" in window.panel_area.overflow_note.text()
     window._refresh_status()
-    assert "600 in 6 streams" in window.counter_label.text()
+    assert "600 in 6 streams" in window.status.counter_label.text()
     # a new run starts again with one panel per detector
     with qtbot.waitSignal(window.run_finished, timeout=10_000):
         assert window.start(source=KeyedSource(keys[:1], per_key=10))
     assert len(window.panels) == 1 and window.panels[0].samples == 10
-    assert not window.overflow_note.isVisibleTo(window)
+    assert not window.panel_area.overflow_note.isVisibleTo(window)
 
 
 def test_the_source_box_offers_what_the_config_has_and_kafka_turns_the_replay_speed_off(
@@ -238,15 +238,15 @@ def test_the_source_box_offers_what_the_config_has_and_kafka_turns_the_replay_sp
     window = make_window()
     assert window.load_config(both)
     assert window.available_modes() == ["file", "kafka", "filekafka"] and window.mode == "file"
-    assert window.mode_combo.isEnabled() and window.speed_combo.isEnabled()
+    assert window.commands.mode_combo.isEnabled() and window.commands.speed_combo.isEnabled()
     for mode in ("kafka", "filekafka"):
         assert window.set_mode(mode)
-        assert window.mode_combo.currentData() == mode and not window.speed_combo.isEnabled()
-        assert "Kafka sensors @ localhost:9092" in window.run_label.text()
+        assert window.commands.mode_combo.currentData() == mode and not window.commands.speed_combo.isEnabled()
+        assert "Kafka sensors @ localhost:9092" in window.commands.run_label.text()
         assert "topic sensors" in window.panels[0].title.text()  # what the panel waits for
-    assert window.set_mode("file") and window.speed_combo.isEnabled()
+    assert window.set_mode("file") and window.commands.speed_combo.isEnabled()
     assert window.load_config("default.json")  # no topics: only the file
-    assert window.available_modes() == ["file"] and not window.mode_combo.isEnabled()
+    assert window.available_modes() == ["file"] and not window.commands.mode_combo.isEnabled()
     assert not window.set_mode("kafka") and window.mode == "file"
     window.explain_unavailable_mode("kafka")
     assert "has no Kafka topics" in window.message_box.text()
