@@ -5,10 +5,10 @@ from typing import Annotated
 
 import numpy as np
 from pydantic import Field
-from scipy.signal import lfilter
 
 from pipeline.detectors.band import Band, WarningStages
 from pipeline.detectors.base import MAX_WINDOW, Detector
+from pipeline.detectors.ema_filter import first_order
 from pipeline.records import DetectorOutput, SampleBatch
 
 
@@ -17,11 +17,12 @@ class Cumulative(Detector):
 
     ``r_t`` is the mean of the last ``averaging`` values (fewer at the start). Its relative change
     is ``delta_t = (r_t - r_{t-1}) / |r_t|`` with ``r_{-1} = 0`` (so the first change is +-1), and
-    ``C_t = (C_{t-1} + delta_t) (1 - decay)``. ``C`` is classified with the band rule of
-    ``band.py`` with limits -1 and +1 ("measurement" texts, as in the original). When ``r_t`` is 0
-    the change is measured against ``|r_{t-1}|`` instead, and is 0 when both are 0; the original
-    divided by zero, after which ``C`` stayed NaN and every later sample was OK. Judged from the
-    first sample. State: the last ``averaging - 1`` values, ``r`` and ``C``.
+    ``C_t = (C_{t-1} + delta_t) (1 - decay)`` (``ema_filter.first_order``). ``C`` is classified
+    with the band rule of ``band.py`` with limits -1 and +1 ("measurement" texts, as in the
+    original). When ``r_t`` is 0 the change is measured against ``|r_{t-1}|`` instead, and is 0
+    when both are 0; the original divided by zero, after which ``C`` stayed NaN and every later
+    sample was OK. Judged from the first sample. State: the last ``averaging - 1`` values, ``r``
+    and ``C``.
 
     Parameters
     ----------
@@ -101,7 +102,7 @@ class Cumulative(Detector):
         with np.errstate(divide="ignore", invalid="ignore"):
             delta = np.where(scale != 0, change / scale, 0.0)
         keep = 1 - self.decay
-        c, _ = lfilter([keep], [1.0, -keep], delta, zi=[keep * self._sum])
+        c = first_order(delta, keep, keep, self._sum)
         self._seen += len(x)
         self._mean, self._sum = float(r[-1]), float(c[-1])
         return DetectorOutput(self._band.classify(c), self._band.score(c),

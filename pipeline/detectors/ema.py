@@ -5,19 +5,20 @@ from typing import Annotated
 
 import numpy as np
 from pydantic import Field
-from scipy.signal import lfilter
 
 from pipeline.detectors.band import Band, WarningStages, check_limits
 from pipeline.detectors.base import Detector
+from pipeline.detectors.ema_filter import EMAFilter
 from pipeline.records import DetectorOutput, SampleBatch
 
 
 class EMA(Detector):
     """Error when the exponential moving average leaves ``[LL, UL]``.
 
-    ``EMA_0 = x_0`` and ``EMA_t = a x_t + (1 - a) EMA_{t-1}`` with ``a = 2 / (N + 1)``; the EMA
-    (not the raw value) is classified with the band rule of ``band.py``. Judged from the first
-    sample. State: the last EMA value only (the original kept every EMA forever).
+    ``EMA_0 = x_0`` and ``EMA_t = a x_t + (1 - a) EMA_{t-1}`` with ``a = 2 / (N + 1)``
+    (``ema_filter.EMAFilter``); the EMA (not the raw value) is classified with the band rule of
+    ``band.py``. Judged from the first sample. State: the last EMA value only (the original kept
+    every EMA forever).
 
     Parameters
     ----------
@@ -55,27 +56,12 @@ class EMA(Detector):
         self.LL = LL
         self.N = N
         self.warning_stages = list(warning_stages)
-        self._alpha = 2 / (N + 1)
         self._band = Band(warning_stages, noun="EMA")
         self.status_texts, self.status_codes = self._band.vocabulary
-        self._last: float | None = None
-
-    def _filter(self, x: np.ndarray) -> np.ndarray:
-        """EMA of ``x`` continuing from the carried state; updates the state."""
-        if len(x) == 0:
-            return x.copy()
-        alpha = self._alpha
-        head = []
-        if self._last is None:
-            head, x, self._last = [x[0]], x[1:], float(x[0])
-        # y[t] = alpha x[t] + (1 - alpha) y[t-1], the same two products and sum as the scalar form.
-        ema, _ = lfilter([alpha], [1.0, -(1 - alpha)], x, zi=[(1 - alpha) * self._last])
-        ema = np.concatenate([head, ema]) if head else ema
-        self._last = float(ema[-1])
-        return ema
+        self._ema = EMAFilter(N)
 
     def update(self, samples: SampleBatch) -> DetectorOutput:
-        ema = self._filter(samples.values[:, 0].astype(np.float64))
+        ema = self._ema(samples.values[:, 0].astype(np.float64))
         n = self._band.normalised(ema, self.UL, self.LL)
         count = len(samples)
         return DetectorOutput(

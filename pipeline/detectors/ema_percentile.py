@@ -8,7 +8,7 @@ from pydantic import Field
 
 from pipeline.detectors.band import Band
 from pipeline.detectors.base import MAX_WINDOW, Detector, ParameterError
-from pipeline.detectors.macd import _EMAFilter
+from pipeline.detectors.ema_filter import EMAFilter
 from pipeline.detectors.percentile import numpy_lerp, trailing_percentiles
 from pipeline.records import OK_TEXT, UNDEFINED_TEXT, DetectorOutput, SampleBatch, Status
 
@@ -39,13 +39,14 @@ def growing_percentiles(x: np.ndarray, lengths: np.ndarray, percentiles) -> list
 class EMA_Percentile(Detector):
     """Error when the EMA leaves the percentile band of the last ``window`` EMAs.
 
-    ``EMA_0 = x_0``, ``EMA_t = a x_t + (1 - a) EMA_{t-1}`` with ``a = 2 / (period + 1)``. The
-    last ``window`` EMAs are kept (the current one included); once at least ``start_on`` are
-    stored, their ``min(p, 100 - p)`` and ``max(p, 100 - p)`` percentiles (numpy's linear
-    interpolation) bound the band: ``"Error: EMA in upper percentile"`` above it,
-    ``"Error: EMA in lower percentile"`` below, OK inside; Undefined before. The original used
-    ``[100 - p, p]``, which is inverted for ``p < 50`` and made almost every sample an error.
-    State: the last EMA and the last ``window - 1`` EMAs.
+    ``EMA_0 = x_0``, ``EMA_t = a x_t + (1 - a) EMA_{t-1}`` with ``a = 2 / (period + 1)``
+    (``ema_filter.EMAFilter``). The last ``window`` EMAs are kept (the current one included); once
+    at least ``start_on`` are stored, their ``min(p, 100 - p)`` and ``max(p, 100 - p)``
+    percentiles (numpy's linear interpolation) bound the band:
+    ``"Error: EMA in upper percentile"`` above it, ``"Error: EMA in lower percentile"`` below, OK
+    inside; Undefined before. The original used ``[100 - p, p]``, which is inverted for
+    ``p < 50`` and made almost every sample an error. State: the last EMA and the last
+    ``window - 1`` EMAs.
 
     Parameters
     ----------
@@ -94,7 +95,7 @@ class EMA_Percentile(Detector):
         self.period = period
         self._quantiles = [min(percentile, 100 - percentile), max(percentile, 100 - percentile)]
         self._band = Band([], noun="EMA")
-        self._ema = _EMAFilter(period)
+        self._ema = EMAFilter(period)
         self._seen = 0
         self._history = np.empty(0)  # the last window - 1 EMAs
 

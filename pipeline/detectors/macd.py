@@ -5,44 +5,24 @@ from typing import Annotated
 
 import numpy as np
 from pydantic import Field
-from scipy.signal import lfilter
 
-from pipeline.detectors.band import Band, ERROR_ABOVE_IDX, ERROR_BELOW_IDX, FIRST_WARNING_IDX, OK_IDX, check_limits
+from pipeline.detectors.band import ERROR_ABOVE_IDX, ERROR_BELOW_IDX, FIRST_WARNING_IDX, OK_IDX, Band, check_limits
 from pipeline.detectors.base import Detector
+from pipeline.detectors.ema_filter import EMAFilter
 from pipeline.records import DetectorOutput, SampleBatch
-
-
-class _EMAFilter:
-    """``e_0 = x_0``, ``e_t = a x_t + (1 - a) e_{t-1}`` with ``a = 2 / (period + 1)``, carried
-    across batches (the same products and sum as the per-sample form)."""
-
-    def __init__(self, period: float):
-        self.alpha = 2 / (period + 1)
-        self.last: float | None = None
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        if len(x) == 0:
-            return x.copy()
-        alpha, head = self.alpha, x[:0]
-        if self.last is None:
-            head, x, self.last = x[:1], x[1:], float(x[0])
-        ema, _ = lfilter([alpha], [1.0, -(1 - alpha)], x, zi=[(1 - alpha) * self.last])
-        ema = np.concatenate([head, ema])
-        self.last = float(ema[-1])
-        return ema
 
 
 class MACD(Detector):
     """Error when ``MACD = EMA(period1) - EMA(period2)`` leaves ``[LL, UL]``.
 
     Both averages start at the first value and follow ``e_t = a x_t + (1 - a) e_{t-1}`` with
-    ``a = 2 / (period + 1)``; there is no signal line. The MACD's band position ``n`` (LL -> -1,
-    UL -> +1, see ``band.py``) gives an error when ``|n| > 1``. Warnings follow the original's own
-    walk, which differs from the band rule: the stages are taken in the order given (not sorted)
-    and a stage that ``n`` does not pass resets the status to OK, so a warning needs ``|n|`` beyond
-    every stage and always names the last stage (``"Warning<k-1>: MACD close to upper limit."``
-    for k stages). No stages: OK inside the limits (the original crashed). Judged from the first
-    sample; state: the two averages.
+    ``a = 2 / (period + 1)`` (``ema_filter.EMAFilter``); there is no signal line. The MACD's band
+    position ``n`` (LL -> -1, UL -> +1, see ``band.py``) gives an error when ``|n| > 1``. Warnings
+    follow the original's own walk, which differs from the band rule: the stages are taken in the
+    order given (not sorted) and a stage that ``n`` does not pass resets the status to OK, so a
+    warning needs ``|n|`` beyond every stage and always names the last stage
+    (``"Warning<k-1>: MACD close to upper limit."`` for k stages). No stages: OK inside the limits
+    (the original crashed). Judged from the first sample; state: the two averages.
 
     Parameters
     ----------
@@ -90,8 +70,8 @@ class MACD(Detector):
         self.warning_stages = list(warning_stages)
         self._band = Band(warning_stages, noun="MACD")  # texts depend on the number of stages only
         self.status_texts, self.status_codes = self._band.vocabulary
-        self._fast = _EMAFilter(period1)
-        self._slow = _EMAFilter(period2)
+        self._fast = EMAFilter(period1)
+        self._slow = EMAFilter(period2)
 
     def _classify(self, n: np.ndarray) -> np.ndarray:
         idx = np.full(n.shape, OK_IDX, dtype=np.int16)
