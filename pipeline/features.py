@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from pipeline.records import SampleBatch
+from pipeline.sample_tail import SampleTail
 
 TIME_FEATURES = ("month", "day", "weekday", "hour", "minute")
 
@@ -101,21 +102,21 @@ class FeatureBuilder:
     """Builds constructed vectors for one stream key, carrying the memory between batches."""
 
     spec: FeatureSpec
-    _values: np.ndarray = field(init=False)
-    _times: np.ndarray = field(init=False)
+    _values: SampleTail = field(init=False)   # the last memory_size - 1 raw vectors
+    _times: SampleTail = field(init=False)    # and their times
     _seen: int = field(default=0, init=False)
     _last_production: float = field(default=-np.inf, init=False)
 
     def __post_init__(self):
-        self._values = np.empty((0, self.spec.input_vector_size))
-        self._times = np.empty(0)
+        self._values = SampleTail(self.spec.memory_size - 1)
+        self._times = SampleTail(self.spec.memory_size - 1)
 
     def transform(self, samples: SampleBatch) -> tuple[SampleBatch, np.ndarray]:
         """(samples with constructed vectors, mask of the input samples that have one)."""
         spec, n = self.spec, len(samples)
-        values = np.concatenate([self._values, samples.values.astype(np.float64)])
-        times = np.concatenate([self._times, samples.time_s])
-        h = len(self._values)
+        values = self._values.extend(samples.values.astype(np.float64))
+        times = self._times.extend(samples.time_s)
+        h = len(values) - n
         rows = np.arange(h, h + n)                       # positions of this batch in `values`
         defined = self._seen + np.arange(n) + 1 >= spec.memory_size
 
@@ -136,9 +137,6 @@ class FeatureBuilder:
             columns += list(averages.T)
             defined &= produced
 
-        keep = spec.memory_size
-        self._values = values[-(keep - 1):] if keep > 1 else values[:0]
-        self._times = times[-(keep - 1):] if keep > 1 else times[:0]
         self._seen += n
 
         built = np.column_stack(columns) if columns else np.empty((n, 0))

@@ -28,15 +28,19 @@ from pydantic import Field
 
 from pipeline.parameters import Configurable
 from pipeline.registry import Registry
+from pipeline.sample_tail import SampleTail
 
 
 class Normalizer(Configurable):
-    """Base: ``suggest(values, is_error) -> float64[n, d]`` (NaN rows where nothing is suggested)."""
+    """Base: ``suggest(values, is_error) -> float64[n, d]`` (NaN rows where nothing is suggested).
 
-    lags: tuple[int, ...] = ()
+    ``lags``: the stored vectors a suggestion averages, counted back from the one before the
+    current sample (0), oldest first.
+    """
 
-    def __init__(self):
-        self._memory: np.ndarray | None = None  # the last `span` stored vectors
+    def __init__(self, lags: tuple[int, ...]):
+        self.lags = lags
+        self._memory = SampleTail(self.span)  # the stored vectors
         self._stored = 0
 
     @property
@@ -46,9 +50,8 @@ class Normalizer(Configurable):
     def suggest(self, values: np.ndarray, is_error: np.ndarray) -> np.ndarray:
         values = np.asarray(values, dtype=np.float64)
         n, d = values.shape
-        memory = self._memory if self._memory is not None else np.empty((0, d))
-        stored = np.concatenate([memory, values])  # what the memory holds, replacements applied
-        h = len(memory)
+        stored = self._memory.prepend(values)  # what the memory holds, replacements applied
+        h = len(stored) - n
         suggested = np.full((n, d), np.nan)
         for i in np.flatnonzero(is_error).tolist():
             if self._stored + i < self.span:  # fewer than `span` vectors stored before this one
@@ -59,7 +62,7 @@ class Normalizer(Configurable):
                 total = total + stored[row - 1 - lag]
             suggested[i] = total / len(self.lags)
             stored[row] = suggested[i]
-        self._memory = stored[-self.span:]
+        self._memory.keep(stored)
         self._stored += n
         return suggested
 
@@ -68,9 +71,8 @@ class LastNAverage(Normalizer):
     """Suggest the mean of the last ``N`` stored vectors."""
 
     def __init__(self, N: Annotated[int, Field(ge=1, description="vectors averaged")]):
-        super().__init__()
+        super().__init__(lags=tuple(range(N - 1, -1, -1)))
         self.N = N
-        self.lags = tuple(range(N - 1, -1, -1))
 
 
 class PeriodicLastNAverage(Normalizer):
@@ -78,10 +80,9 @@ class PeriodicLastNAverage(Normalizer):
 
     def __init__(self, N: Annotated[int, Field(ge=1, description="vectors averaged")],
                  period: Annotated[int, Field(ge=1, description="samples between them")]):
-        super().__init__()
+        super().__init__(lags=tuple(k * period for k in range(N - 1, -1, -1)))
         self.N = N
         self.period = period
-        self.lags = tuple(k * period for k in range(N - 1, -1, -1))
 
 
 NORMALIZERS: Registry[Normalizer] = Registry(

@@ -10,6 +10,7 @@ from pipeline.detectors.band import Band, WarningStages
 from pipeline.detectors.base import MAX_WINDOW, Detector
 from pipeline.detectors.ema_filter import first_order
 from pipeline.records import DetectorOutput, SampleBatch
+from pipeline.sample_tail import SampleTail
 
 
 class Cumulative(Detector):
@@ -65,15 +66,15 @@ class Cumulative(Detector):
         self._band = Band(warning_stages, noun="measurement")
         self.status_texts, self.status_codes = self._band.vocabulary
         self._seen = 0
-        self._history = np.empty(0)  # the last averaging - 1 values
+        self._tail = SampleTail(averaging - 1)
         self._mean = 0.0
         self._sum = 0.0
 
     def _running_mean(self, x: np.ndarray) -> np.ndarray:
         """Mean of the last ``averaging`` values at each sample, summed oldest first."""
         A, seen, count = self.averaging, self._seen, len(x)
-        full = np.concatenate([self._history, x])
-        h = len(self._history)
+        full = self._tail.extend(x)
+        h = len(full) - count
         total = np.empty(count)
         partial = min(count, max(0, A - 1 - seen))  # samples whose window reaches the stream start
         if partial:
@@ -86,7 +87,6 @@ class Cumulative(Detector):
                 acc += full[start + k:start + k + rows]
             total[partial:] = acc
         length = np.minimum(np.arange(seen + 1, seen + count + 1), A)
-        self._history = full[len(full) - min(len(full), A - 1):].copy()
         return total / length
 
     def update(self, samples: SampleBatch) -> DetectorOutput:

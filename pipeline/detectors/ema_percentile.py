@@ -11,6 +11,7 @@ from pipeline.detectors.base import MAX_WINDOW, Detector, ParameterError
 from pipeline.detectors.ema_filter import EMAFilter
 from pipeline.detectors.percentile import numpy_lerp, trailing_percentiles
 from pipeline.records import OK_TEXT, UNDEFINED_TEXT, DetectorOutput, SampleBatch, Status
+from pipeline.sample_tail import SampleTail
 
 OK_IDX, UNDEFINED_IDX, ABOVE_IDX, BELOW_IDX = 0, 1, 2, 3
 
@@ -97,7 +98,7 @@ class EMA_Percentile(Detector):
         self._band = Band([], noun="EMA")
         self._ema = EMAFilter(period)
         self._seen = 0
-        self._history = np.empty(0)  # the last window - 1 EMAs
+        self._tail = SampleTail(window - 1)  # EMAs
 
     def _bands(self, full: np.ndarray, h: int, count: int):
         """Lower and upper percentile of the EMA window ending at each sample (NaN if too few)."""
@@ -117,10 +118,8 @@ class EMA_Percentile(Detector):
         x = samples.values[:, 0].astype(np.float64)
         count = len(x)
         ema = self._ema(x)
-        full = np.concatenate([self._history, ema])
-        h = len(self._history)
-        low, high = self._bands(full, h, count)
-        self._history = full[len(full) - min(len(full), self.window - 1):].copy()
+        full = self._tail.extend(ema)
+        low, high = self._bands(full, len(full) - count, count)
         self._seen += count
 
         # whole-array arithmetic (NaN limits compare False) and then the undefined samples, rather

@@ -14,6 +14,7 @@ from pipeline.detectors.band import Band
 from pipeline.detectors.base import Detector, DetectorContext, ParameterError
 from pipeline.detectors.model_store import ModelError, RandomState
 from pipeline.records import OK_TEXT, UNDEFINED_TEXT, DetectorOutput, SampleBatch, Status
+from pipeline.sample_tail import SampleTail
 
 log = logging.getLogger(__name__)
 
@@ -120,8 +121,8 @@ class FbProphet(Detector):
         self.history_file = history_file
         self.random_state = random_state
         self._band = Band([], noun="value")
-        self._times = np.empty(0)
-        self._values = np.empty(0)
+        self._times = SampleTail(max_samples)    # of the samples fitted on, epoch seconds
+        self._values = SampleTail(max_samples)
         self._forecast: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
         self._since = 0
         self.fits = 0
@@ -140,15 +141,15 @@ class FbProphet(Detector):
                 self._fit()
 
     def _remember(self, times: np.ndarray, values: np.ndarray) -> None:
-        self._times = np.concatenate([self._times, times])[-self.max_samples:]
-        self._values = np.concatenate([self._values, values])[-self.max_samples:]
+        self._times.extend(times)
+        self._values.extend(values)
 
     def _fit(self) -> None:
         import pandas as pd
         Prophet = load_prophet()
         began = time.perf_counter()
         seed = int(np.random.SeedSequence([self.random_state, self.fits]).generate_state(1)[0] % (2 ** 31 - 1))
-        frame = pd.DataFrame({"ds": pd.to_datetime(self._times, unit="s"), "y": self._values})
+        frame = pd.DataFrame({"ds": pd.to_datetime(self._times.samples, unit="s"), "y": self._values.samples})
         periods, freq = self.forecast_horizons
         saved = np.random.get_state()      # Prophet samples its intervals from numpy's global generator
         try:

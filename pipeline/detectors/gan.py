@@ -12,9 +12,18 @@ from pydantic import ConfigDict, Field, with_config
 from typing_extensions import NotRequired, TypedDict
 
 from pipeline.detectors.dense import mlp_forward
-from pipeline.detectors.model_store import (LoadModelFrom, ModelDetector, ModelError, RandomState, RetrainFile,
-                                            RetrainInterval, SamplesForRetrain, TrainData)
+from pipeline.detectors.model_store import (
+    LoadModelFrom,
+    ModelDetector,
+    ModelError,
+    RandomState,
+    RetrainFile,
+    RetrainInterval,
+    SamplesForRetrain,
+    TrainData,
+)
 from pipeline.records import OK_TEXT, UNDEFINED_TEXT, SampleBatch, Status
+from pipeline.sample_tail import SampleTail
 
 HIDDEN_UNITS = 10
 EPOCHS = 100
@@ -116,7 +125,7 @@ class GAN(ModelDetector):
                              random_state, self.train_conf.get("model_name"))
         L = self.train_conf["len_window"]
         self._weights = np.exp(np.linspace(0, 1, L))   # [p]: weight of the error at lag L - 1 - p
-        self._history = np.empty(0)                    # the last len_window - 1 errors
+        self._errors = SampleTail(L - 1)               # the errors before the window's newest
         self._scaling: tuple[float, float] | None = None
 
     def model_parameters(self) -> dict:
@@ -146,16 +155,17 @@ class GAN(ModelDetector):
             warnings.filterwarnings("ignore", category=ConvergenceWarning)
             net.fit(z, z if z.shape[1] > 1 else z[:, 0])  # one output: scikit-learn wants 1-D y
         model = Autoencoder(centre, scale, [c.copy() for c in net.coefs_], [b.copy() for b in net.intercepts_])
-        if self.fits == 0 and len(self._history) == 0:
-            self._history = model.errors(vectors)[-(self.train_conf["len_window"] - 1):] \
-                if self.train_conf["len_window"] > 1 else np.empty(0)
+        if self.fits == 0 and len(self._errors) == 0:
+            self._errors.keep(model.errors(vectors))
         return model
 
     def _limits(self, errors: np.ndarray) -> np.ndarray:
         """K times the weighted mean of the window ending at each error (updates the history)."""
-        L, h, m = self.train_conf["len_window"], len(self._history), len(errors)
+        L, m = self.train_conf["len_window"], len(errors)
         w = self._weights
-        padded = np.concatenate([np.zeros(L - 1 - h), self._history, errors])
+        joined = self._errors.extend(errors)
+        h = len(joined) - m
+        padded = np.concatenate([np.zeros(L - 1 - h), joined])
         present = np.concatenate([np.zeros(L - 1 - h), np.ones(h + m)])
         limits = np.empty(m)
         rows = max(1, WINDOW_CELLS // L)
@@ -164,7 +174,6 @@ class GAN(ModelDetector):
             values = sliding_window_view(padded[start:stop + L - 1], L)
             weights = sliding_window_view(present[start:stop + L - 1], L)
             limits[start:stop] = (values * w).sum(axis=1) / (weights * w).sum(axis=1)
-        self._history = padded[len(padded) - min(L - 1, h + m):] if L > 1 else np.empty(0)
         return self.train_conf["K"] * limits
 
     def _judge(self, model, vectors):
@@ -203,7 +212,7 @@ class GAN(ModelDetector):
         return Autoencoder(centre, scale, coefs, intercepts)
 
     def _extra_state(self) -> dict:
-        return {"history": self._history.copy(), "scaling": self._scaling}
+        return {"history": self._errors.samples.copy(), "scaling": self._scaling}
 
     def _restore_extra_state(self, state: dict) -> None:
         history, scaling = state["history"], state["scaling"]
@@ -212,5 +221,5 @@ class GAN(ModelDetector):
             raise ModelError(f"the error window is not float64[< {self.train_conf['len_window']}]")
         if scaling is not None and not (len(scaling) == 2 and all(isinstance(v, float) for v in scaling)):
             raise ModelError("the saved scaling is not two numbers")
-        self._history = history
+        self._errors.keep(history)
         self._scaling = None if scaling is None else (scaling[0], scaling[1])

@@ -9,6 +9,7 @@ from pydantic import Field
 from pipeline.detectors.band import Band
 from pipeline.detectors.base import MAX_WINDOW, Detector
 from pipeline.records import OK_TEXT, UNDEFINED_TEXT, DetectorOutput, SampleBatch, Status
+from pipeline.sample_tail import SampleTail
 
 OK_IDX, UNDEFINED_IDX, ANOMALY_IDX = 0, 1, 2
 
@@ -75,7 +76,7 @@ class Hampel(Detector):
         self.n_sigmas = n_sigmas
         self.delay = W
         self._seen = 0
-        self._history: np.ndarray | None = None  # the last 2W samples, all features
+        self._tail = SampleTail(2 * W)  # all features
 
     def update(self, samples: SampleBatch) -> DetectorOutput:
         from pipeline.kernels.rolling_order import median_and_mad  # numba loads on first use
@@ -83,10 +84,8 @@ class Hampel(Detector):
         W = self.W
         values = samples.values.astype(np.float64)
         count = len(values)
-        if self._history is None:
-            self._history = np.empty((0, values.shape[1]))
-        rows = np.concatenate([self._history, values])
-        h, seen = len(self._history), self._seen
+        rows = self._tail.extend(values)
+        h, seen = len(rows) - count, self._seen
         full = rows[:, 0]
 
         status = np.full(count, UNDEFINED_IDX, dtype=np.int16)
@@ -113,7 +112,6 @@ class Hampel(Detector):
             suggested[first:, 0] = np.where(anomaly, m, tested)
             median[first:], upper[first:], lower[first:] = m, m + limit, m - limit
 
-        self._history = rows[-2 * W:].copy()
         self._seen += count
         return DetectorOutput(status, score, {"median": median, "UL": upper, "LL": lower},
                               suggested_value=suggested)

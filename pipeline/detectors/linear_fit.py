@@ -6,9 +6,10 @@ from typing import Annotated
 import numpy as np
 from pydantic import Field
 
-from pipeline.detectors.band import Band, UNDEFINED_IDX, WarningStages, check_limits
+from pipeline.detectors.band import UNDEFINED_IDX, Band, WarningStages, check_limits
 from pipeline.detectors.base import MAX_WINDOW, Detector
 from pipeline.records import DetectorOutput, SampleBatch
+from pipeline.sample_tail import SampleTail
 
 
 class LinearFit(Detector):
@@ -78,14 +79,14 @@ class LinearFit(Detector):
         # slope = sum_k weight_k w_k, the least-squares slope through positions 0 .. N-1
         self._weights = [(k - self._centre) / (N * (N * N - 1) / 12) for k in range(N)]
         self._seen = 0
-        self._history = np.empty(0)
+        self._tail = SampleTail(N - 1)
 
     def update(self, samples: SampleBatch) -> DetectorOutput:
         N = self.N
         x = samples.values[:, 0].astype(np.float64)
         count = len(x)
-        full = np.concatenate([self._history, x])
-        h = len(self._history)
+        full = self._tail.extend(x)
+        h = len(full) - count
         status = np.full(count, UNDEFINED_IDX, dtype=np.int16)
         score = np.zeros(count)
         fit, slope_line = np.full(count, np.nan), np.full(count, np.nan)
@@ -109,6 +110,5 @@ class LinearFit(Detector):
             score[first:] = self._band.score(n)
             fit[first:] = intercept + slope * (N - 1)
             slope_line[first:] = slope
-        self._history = full[-(N - 1):].copy()
         self._seen += count
         return DetectorOutput(status, score, {"fit": fit, "slope": slope_line})

@@ -8,10 +8,10 @@ import numpy as np
 from pydantic import Field
 from scipy.ndimage import rank_filter
 
-from pipeline.detectors.band import Band, UNDEFINED_IDX, WarningStages
+from pipeline.detectors.band import UNDEFINED_IDX, Band, WarningStages
 from pipeline.detectors.base import MAX_WINDOW, Detector, ParameterError
 from pipeline.records import DetectorOutput, SampleBatch
-
+from pipeline.sample_tail import SampleTail
 
 #: Following a rank from window to window (``kernels/rolling_order.py``) scans the window each
 #: time the rank's value changes: for the q-quantile of white noise, on 2 q (1 - q) of the samples.
@@ -123,20 +123,19 @@ class Percentile(Detector):
         self._band = Band(warning_stages, noun="measurement")
         self.status_texts, self.status_codes = self._band.vocabulary
         self._seen = 0
-        self._history = np.empty(0)
+        self._tail = SampleTail(buff_size)
 
     def update(self, samples: SampleBatch) -> DetectorOutput:
         B = self.buff_size
         x = samples.values[:, 0].astype(np.float64)
         count = len(x)
-        full = np.concatenate([self._history, x])
-        h = len(self._history)
+        full = self._tail.extend(x)
+        h = len(full) - count
         low, high = np.full(count, np.nan), np.full(count, np.nan)
         first = max(0, B - self._seen)
         if first < count:
             # the history of sample i is full[h + i - B:h + i]
             low[first:], high[first:] = trailing_percentiles(full[h + first - B:-1], B, self.percentile_range)
-        self._history = full[len(full) - min(len(full), B):].copy()
         self._seen += count
 
         defined = ~np.isnan(low)

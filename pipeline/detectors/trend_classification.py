@@ -16,6 +16,7 @@ from pipeline.detectors.base import Detector, DetectorContext, ParameterError
 from pipeline.detectors.dense import mlp_forward
 from pipeline.detectors.model_store import RandomState
 from pipeline.records import DetectorOutput, SampleBatch
+from pipeline.sample_tail import SampleTail
 
 log = logging.getLogger(__name__)
 
@@ -121,9 +122,9 @@ class TrendClassification(Detector):
         self.status_texts = tuple(t.replace("measurement close", "trend close") for t in self._band.status_texts)
         self.status_codes = self._band.status_codes
         self._net = None
-        self._raw = np.empty(0)        # the last averaging - 1 values
-        self._means = np.empty(0)      # the last N - 1 running means
-        self._classes = np.empty(0)    # the last prediction_conv - 1 classes
+        self._raw = SampleTail(averaging - 1)             # values
+        self._means = SampleTail(N - 1)                   # running means
+        self._classes = SampleTail(prediction_conv - 1)   # classes
         self.fit_seconds = 0.0
 
     def start(self, context: DetectorContext) -> None:
@@ -171,25 +172,22 @@ class TrendClassification(Detector):
         A, N, C = self.averaging, self.N, self.prediction_conv
 
         # running means: of the last A values, or of every value so far at the stream's start
-        raw = np.concatenate([self._raw, v])
-        h = len(self._raw)
+        raw = self._raw.extend(v)
+        h = len(raw) - len(v)
         means = np.empty(len(v))
         partial = min(len(v), A - 1 - h) if h < A - 1 else 0
         for i in range(partial):
             means[i] = raw[:h + i + 1].mean()
         if partial < len(v):
             means[partial:] = sliding_window_view(raw[h + partial - A + 1:], A).mean(axis=1)
-        self._raw = raw[-(A - 1):] if A > 1 else raw[:0]
 
         # windows of N means -> classes; averaged over C classes -> v
-        all_means = np.concatenate([self._means, means])
+        all_means = self._means.extend(means)
         full = max(0, len(all_means) - N + 1)            # windows ending in this batch
         windows = sliding_window_view(all_means, N)[len(all_means) - N + 1 - full:] if full else np.empty((0, N))
-        self._means = all_means[-(N - 1):]
         classes = self._classify(windows)
-        all_classes = np.concatenate([self._classes, classes])
+        all_classes = self._classes.extend(classes)
         judged = max(0, len(all_classes) - C + 1)
-        self._classes = all_classes[-(C - 1):] if C > 1 else all_classes[:0]
         if judged:
             mean_class = sliding_window_view(all_classes, C).sum(axis=1)[-judged:] / C
             w = windows[len(windows) - judged:]

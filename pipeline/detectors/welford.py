@@ -7,9 +7,10 @@ from typing import Annotated, Optional
 import numpy as np
 from pydantic import Field
 
-from pipeline.detectors.band import Band, UNDEFINED_IDX, WarningStages
+from pipeline.detectors.band import UNDEFINED_IDX, Band, WarningStages
 from pipeline.detectors.base import MAX_WINDOW, Detector
 from pipeline.records import DetectorOutput, SampleBatch
+from pipeline.sample_tail import SampleTail
 
 #: Window sums are recomputed exactly (``math.fsum``) at every multiple of this many samples, so
 #: rounding errors of the rolling update never accumulate. Positions are absolute sample indices,
@@ -70,7 +71,7 @@ class Welford(Detector):
         self._band = Band(warning_stages, noun="measurement")
         self.status_texts, self.status_codes = self._band.vocabulary
         self._seen = 0
-        self._history = np.empty(0)  # windowed: the last N + 1 values
+        self._tail = SampleTail(N + 1 if N is not None else 0)  # windowed: the last N + 1 values
         self._shift = 0.0
         self._sum = 0.0      # sum of (x - shift) over the window / the whole history
         self._sum_sq = 0.0   # sum of (x - shift) ** 2 likewise
@@ -79,8 +80,8 @@ class Welford(Detector):
     def _window_stats(self, x: np.ndarray):
         """Mean and sample variance of the N values before each sample of ``x`` (NaN if < N)."""
         N, m, seen = self.N, len(x), self._seen
-        full = np.concatenate([self._history, x])
-        h = len(self._history)
+        full = self._tail.extend(x)
+        h = len(full) - m
         mean = np.full(m, np.nan)
         var = np.full(m, np.nan)
         first = max(0, N - seen)  # first batch index with a full window
@@ -110,7 +111,6 @@ class Welford(Detector):
             var[j:end] = (sums_sq - sums * sums / N) / (N - 1)
             self._sum, self._sum_sq = float(sums[-1]), float(sums_sq[-1])
             j = end
-        self._history = full[-(N + 1):].copy()
         return mean, var
 
     # -- cumulative mode -----------------------------------------------------------------------

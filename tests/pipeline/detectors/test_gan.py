@@ -51,9 +51,9 @@ def explicit_limits(errors, history, K, L):
 @pytest.mark.parametrize("L,history", [(5, []), (5, [0.3, 0.1]), (40, list(np.linspace(0.1, 0.2, 39))), (1, [])])
 def test_limit_is_k_times_the_weighted_window_mean_with_the_current_error(L, history):
     d = GAN(train_conf={"N_shifts": 0, "N_latent": 1, "K": 1.7, "len_window": L}, retrain_interval=10)
-    d._history = np.array(history[-(L - 1):] if L > 1 else [])
+    d._errors.keep(np.array(history, dtype=np.float64))   # the last L - 1 of them
     errors = np.random.default_rng(L).exponential(0.2, 60)
-    expected = explicit_limits(errors, d._history.tolist(), 1.7, L)
+    expected = explicit_limits(errors, d._errors.samples.tolist(), 1.7, L)
     assert d._limits(errors) == pytest.approx(expected, rel=1e-12)
 
 
