@@ -1,7 +1,7 @@
 """Timestamps as inputs give them: epoch seconds, epoch milliseconds or ISO 8601 text.
 
-A number below 1e10 is seconds, otherwise milliseconds (the original's rule, spec 1.4): 1e10 s
-is the year 2286, while 1e10 ms is 1970-04-26. ISO 8601 text without a zone is taken as UTC.
+A number of magnitude below 1e10 is seconds, otherwise milliseconds (``pipeline/time_units.py``,
+the rule detectors use too). ISO 8601 text without a zone is taken as UTC.
 
 Supported instants are those of the years 1677 to 2262 (``pandas.Timestamp.min`` to ``.max``,
 the range every time axis and time-of-day filter downstream handles). A timestamp outside it is
@@ -14,20 +14,13 @@ import numpy as np
 import pandas as pd
 
 from pipeline.consumers.numbers import to_floats
-
-MS_THRESHOLD = 1e10
+from pipeline.time_units import seconds_from_numbers  # the readers take it from here with the rest
 
 #: The supported instants, epoch seconds (inclusive).
 MIN_SECONDS = pd.Timestamp.min.value / 1e9
 MAX_SECONDS = pd.Timestamp.max.value / 1e9
 
 OUT_OF_RANGE = "outside the supported time range (years 1677 to 2262)"
-
-
-def seconds_from_numbers(ts: np.ndarray) -> np.ndarray:
-    """Epoch seconds from epoch seconds or milliseconds (NaN stays NaN)."""
-    ts = np.asarray(ts, dtype=np.float64)
-    return np.where(np.abs(ts) < MS_THRESHOLD, ts, ts / 1000.0)
 
 
 def in_range(seconds: np.ndarray) -> np.ndarray:

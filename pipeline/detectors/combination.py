@@ -19,6 +19,7 @@ from pipeline.detectors import DETECTORS
 from pipeline.detectors.base import Detector, DetectorContext, ParameterError
 from pipeline.records import DetectorOutput, SampleBatch, Status
 from pipeline.registry import Registry
+from pipeline.time_units import seconds_from_numbers
 from pipeline.timefilter import TimeFilterSyntaxError, parse_time_filter
 
 #: The determiners' vocabulary (the original's texts); index = ``_INDEX_OF_CODE[code + 1]``.
@@ -80,11 +81,11 @@ class PercentScore:
 
     Each sample earns points from its members (warning 1, error 2, anything else 0). The percent
     score is the points of the samples whose timestamps lie within ``interval`` seconds of the
-    latest one (timestamps >= 1e10 are taken as milliseconds), divided by ``2 * members`` and by
-    ``max(interval / data_interval, samples in the window)``; 1 means every member in error for
-    the whole interval. It is the ``score``, the number the original returned as status code.
-    The status: Undefined when every member is undefined, else error from ``error_threshold``,
-    warning from ``warning_threshold``, OK below.
+    latest one (epoch seconds or milliseconds, told apart as for the input: ``time_units.py``),
+    divided by ``2 * members`` and by ``max(interval / data_interval, samples in the window)``; 1
+    means every member in error for the whole interval. It is the ``score``, the number the
+    original returned as status code. The status: Undefined when every member is undefined, else
+    error from ``error_threshold``, warning from ``warning_threshold``, OK below.
     """
 
     uses_texts = False  # PercentScore_Alicante counts only statuses whose text says "upper"
@@ -327,9 +328,6 @@ class Combination(Detector):
             scores[i, keep] = out.score
             if upper is not None:
                 upper[i, keep] = self._upper[i][out.status_idx]
-        seconds = None
-        if determiner.uses_time:
-            ts = samples.timestamp.astype(np.float64)
-            seconds = np.where(ts < 1e10, ts, ts / 1000)
+        seconds = seconds_from_numbers(samples.timestamp) if determiner.uses_time else None
         status, score = determiner.determine(codes, scores, upper, seconds)
         return DetectorOutput(status.astype(np.int16, copy=False), score)

@@ -14,14 +14,21 @@ import numpy as np
 import pytest
 
 from pipeline.config import ConfigError, parse_config
+from pipeline.consumers.timestamps import parse_timestamp_texts
 from pipeline.detectors import DETECTORS, DetectorContext
 from pipeline.detectors.combination import Combination
 from pipeline.records import SampleBatch
 from tests import reference_loops
 from tests.conftest import batch_of
 from tests.detector_examples import EXAMPLES, OPTIONAL_PACKAGES
-from tests.reference_loops_stats import (combination_loop, load_refvector, random_cuts, random_stream, replay,
-                                         run_in_batches)
+from tests.reference_loops_stats import (
+    combination_loop,
+    load_refvector,
+    random_cuts,
+    random_stream,
+    replay,
+    run_in_batches,
+)
 
 MEMBERS = ["BorderCheck()", "EMA()", "Welford()"]
 MEMBER_CONFS = [{"input_vector_size": 1, "warning_stages": [0.7, 0.9], "UL": 2.0, "LL": -2.0},
@@ -120,6 +127,21 @@ def test_percent_score_window_with_timestamps_out_of_order_equals_the_loop():
     texts, scores = combination_loop(member_loops(x.tolist()), ts.tolist(), "PercentScore", conf)
     got = run_in_batches(combination("PercentScore", conf), x, random_cuts(rng, len(x), 200), ts)
     assert got[:2] == (texts, scores)
+
+
+def test_percent_score_reads_milliseconds_before_1970_as_the_input_reader_does():
+    # -1.5e11 is milliseconds (1965) to the input readers; the determiner once read any negative
+    # number as seconds, so every sample 60 s apart sat alone in a 60 000 s wide "minute"
+    seconds = -1.5e8 + 60.0 * np.arange(600)
+    as_given, read = parse_timestamp_texts([repr(v) for v in (seconds * 1000).tolist()])
+    assert read.tolist() == seconds.tolist()
+    x = random_stream(np.random.default_rng(3), len(seconds))
+    conf = {"interval": 3600, "data_interval": 60}
+    in_ms = run_in_batches(combination("PercentScore", conf), x, random_cuts(np.random.default_rng(4), len(x)),
+                           as_given)
+    in_s = run_in_batches(combination("PercentScore", conf), x, [len(x)], seconds)
+    assert in_ms[:2] == in_s[:2]
+    assert max(in_ms[1]) > 1 / 60  # the window holds the last hour, not one sample
 
 
 def test_alicante_counts_only_rises():
