@@ -17,10 +17,8 @@ from pipeline.detectors.base import Detector, DetectorContext
 from pipeline.features import FeatureBuilder, FeatureSpec
 from pipeline.normalization import Normalizer
 from pipeline.outputs.base import Output
-from pipeline.records import ResultBatch, SampleBatch, Status, UNDEFINED_TEXT
+from pipeline.records import UNDEFINED_TEXT, ResultBatch, SampleBatch, Status, StatusTally
 from pipeline.timefilter import TimeOfDayFilter
-
-STATUS_ORDER = (Status.OK, Status.WARNING, Status.ERROR, Status.UNDEFINED)
 
 
 @dataclass
@@ -44,7 +42,7 @@ class DetectorRun:
     context: DetectorContext | None = None
     features: FeatureSpec | None = None
     normalizer: Normalizer | None = None
-    status_counts: dict[int, int] = field(default_factory=lambda: {int(s): 0 for s in STATUS_ORDER})
+    tally: StatusTally = field(default_factory=StatusTally)
     filtered: int = 0
     states: dict[tuple[str, str], StreamState] = field(default_factory=dict)
 
@@ -132,10 +130,7 @@ class DetectorRun:
             detector_index=self.index, algorithm=state.detector.name, samples=samples,
             status_idx=status_idx, score=score, status_texts=self.status_texts,
             status_codes=self.status_codes, lines=lines, suggested_value=suggested)
-        counts = np.bincount(status_idx, minlength=len(self.status_texts))
-        for idx, count in enumerate(counts.tolist()):
-            if count:
-                self.status_counts[int(self.status_codes[idx])] += count
+        self.tally.add(status_idx, self.status_codes)
         return results
 
     def write(self, results: ResultBatch) -> None:
@@ -150,5 +145,10 @@ class DetectorRun:
         if first_error is not None:
             raise first_error
 
+    @property
+    def status_counts(self) -> dict[int, int]:
+        """Samples per status code so far (``tally.counts``)."""
+        return self.tally.counts
+
     def anomalies(self) -> int:
-        return self.status_counts[Status.WARNING] + self.status_counts[Status.ERROR]
+        return self.tally.anomalies

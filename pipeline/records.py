@@ -27,6 +27,55 @@ UNDEFINED_TEXT = "Undefined"
 OK_TEXT = "OK"
 
 
+class StatusTally:
+    """How many samples had each status: OK, warning, error and undefined, in that order.
+
+    ``counts`` maps each ``Status`` code (an int) to its number of samples. ``add`` counts results
+    given as indices into a vocabulary's codes (a ``ResultBatch``'s ``status_idx`` and
+    ``status_codes``), ``add_codes`` results given as codes; both cost one ``np.bincount``.
+
+    Examples
+    --------
+    >>> tally = StatusTally()
+    >>> tally.add(np.array([0, 2, 2]), status_codes=np.array([Status.OK, Status.UNDEFINED, Status.ERROR]))
+    >>> tally.add_codes(np.array([Status.WARNING]))
+    >>> tally.named(), tally.samples, tally.anomalies
+    ({'ok': 1, 'warning': 1, 'error': 2, 'undefined': 0}, 4, 3)
+    """
+
+    ORDER = (Status.OK, Status.WARNING, Status.ERROR, Status.UNDEFINED)
+    _CODES = np.array(sorted(Status), dtype=np.int8)  # -1 .. 2: index = code + 1
+
+    def __init__(self):
+        self.counts = {int(s): 0 for s in self.ORDER}
+
+    def __getitem__(self, status: Status) -> int:
+        return self.counts[int(status)]
+
+    def add(self, status_idx: np.ndarray, status_codes: np.ndarray) -> None:
+        """Count samples whose codes are ``status_codes[status_idx]``."""
+        for idx, count in enumerate(np.bincount(status_idx, minlength=len(status_codes)).tolist()):
+            if count:
+                self.counts[int(status_codes[idx])] += count
+
+    def add_codes(self, codes: np.ndarray) -> None:
+        """Count samples with these status codes."""
+        self.add(np.asarray(codes, dtype=np.int64) + 1, self._CODES)
+
+    @property
+    def samples(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def anomalies(self) -> int:
+        """Warnings and errors."""
+        return self.counts[Status.WARNING] + self.counts[Status.ERROR]
+
+    def named(self) -> dict[str, int]:
+        """``{"ok": n, "warning": n, "error": n, "undefined": n}``, as the summary names them."""
+        return {status.name.lower(): self.counts[status] for status in self.ORDER}
+
+
 @dataclass(frozen=True)
 class SampleBatch:
     """Up to N consecutive samples of one stream.

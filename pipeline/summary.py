@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Sequence
 
 from pipeline.engine import DetectorRun, RunStats
-from pipeline.records import Status
 
 
 def summary_dict(stats: RunStats, runs: Sequence[DetectorRun], outcome: str,
@@ -19,10 +18,7 @@ def summary_dict(stats: RunStats, runs: Sequence[DetectorRun], outcome: str,
         "wall_s": round(stats.wall_s, 6),
         "samples_per_s": round(stats.rate, 1),
         "detectors": [
-            {"index": run.index, "detector": run.label,
-             "ok": run.status_counts[Status.OK], "warning": run.status_counts[Status.WARNING],
-             "error": run.status_counts[Status.ERROR], "undefined": run.status_counts[Status.UNDEFINED],
-             "filtered": run.filtered}
+            {"index": run.index, "detector": run.label, **run.tally.named(), "filtered": run.filtered}
             for run in runs],
     }
 
