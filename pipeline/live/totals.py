@@ -5,25 +5,16 @@ The window's status bar draws from a ``RunTotals``; tests check it without a dis
 """
 from __future__ import annotations
 
-import numpy as np
-
-from pipeline.live.frames import DetectorChunk, Frame, StreamInfo
-from pipeline.records import Status
+from pipeline.live.frames import Frame, StreamInfo
+from pipeline.records import StatusTally
 
 
-class Tally:
-    """Samples and statuses of one detector over all its streams."""
+class Tally(StatusTally):
+    """Samples and statuses of one detector over all its streams, and how many streams it has."""
 
     def __init__(self):
-        self.samples = 0
-        self.counts = {int(s): 0 for s in Status}
+        super().__init__()
         self.streams = 0
-
-    def add(self, chunk: DetectorChunk) -> None:
-        self.samples += len(chunk)
-        counts = np.bincount(chunk.status_code.astype(np.int64) + 1, minlength=len(Status))
-        for status in Status:
-            self.counts[int(status)] += int(counts[int(status) + 1])
 
 
 class RunTotals:
@@ -58,6 +49,6 @@ class RunTotals:
             self.add_stream(info)
         for chunk in frame.chunks:
             if len(chunk):
-                self.tallies[chunk.detector_index].add(chunk)
+                self.tallies[chunk.detector_index].add_codes(chunk.status_code)
         self.samples, self.rejected, self.progress = frame.samples, frame.rejected, frame.progress
         self.frames += 1
