@@ -1,7 +1,8 @@
-"""What the Kafka clients of a run share: importing kafka-python with a clear error, which errors
-are retried, the delivery error, and calmer client logging (producers: ``kafka_producer.py``).
+"""What the Kafka clients of a run share: importing the client libraries with a clear error,
+calmer client logging, and a pause of the cyclic garbage collector for bulk decoding.
 
-kafka-python is imported only when a Kafka run starts, so file runs never load it.
+The libraries are imported only when a Kafka run starts, so file runs never load them. Client
+settings are made in ``client_settings``, failures are classified and worded in ``errors``.
 """
 from __future__ import annotations
 
@@ -35,11 +36,6 @@ def cyclic_gc_paused():
     finally:
         if was_enabled:
             gc.enable()
-
-
-class KafkaDeliveryError(OSError):
-    """Results or dead letters could not be written to Kafka (the run stops without committing
-    the messages they came from, so a later run reads them again)."""
 
 
 class RepeatFilter(logging.Filter):
@@ -93,7 +89,12 @@ def import_kafka():
     return kafka
 
 
-def is_retriable(err: BaseException) -> bool:
-    """Connection trouble and timeouts are retried; anything else (bad credentials, missing
-    authorisation, bad options) is reported and ends the run."""
-    return bool(getattr(err, "retriable", False)) or isinstance(err, (ConnectionError, TimeoutError))
+def import_confluent_kafka():
+    """The confluent-kafka package (librdkafka), or a clear error naming the requirement."""
+    try:
+        import confluent_kafka
+    except ImportError as err:
+        raise OSError("writing to Kafka needs the confluent-kafka package "
+                      "(pip install -r requirements.txt)") from err
+    calm_kafka_logging()
+    return confluent_kafka

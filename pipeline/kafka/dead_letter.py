@@ -16,9 +16,18 @@ from pathlib import Path
 from typing import Sequence
 
 from pipeline.dead_letter import DeadLetterFile, DeadLetterSink
-from pipeline.kafka.producer import Producer, open_producer
+from pipeline.kafka.errors import Failure
 from pipeline.kafka.options import KafkaConfig
+from pipeline.kafka.producer import Producer, open_producer
 from pipeline.records import RejectedRecord
+
+#: What to do when the dead-letter topic cannot be written (instead of the general advice).
+REMEDIES = {
+    Failure.TOPIC_MISSING: 'create it, correct dead_letter_topic, or set "dead_letter": "file" to keep '
+                           'dead letters in a file',
+    Failure.AUTHORIZATION: 'the cluster\'s ACLs must let this user write the dead-letter topic, or set '
+                           '"dead_letter": "file" to keep dead letters in a file',
+}
 
 
 class KafkaDeadLetter(DeadLetterSink):
@@ -33,7 +42,7 @@ class KafkaDeadLetter(DeadLetterSink):
 
     def open(self) -> None:
         self.fallback.open()
-        self._producer = open_producer(self.kafka, "dead letters", acks="all", linger_ms=5)
+        self._producer = open_producer(self.kafka, "dead letters", remedies=REMEDIES)
 
     def write(self, records: Sequence[RejectedRecord]) -> None:
         super().write(records)

@@ -1,70 +1,48 @@
-"""The Kafka keys of a config: validation into a frozen ``KafkaConfig`` (never evaluated).
+"""The Kafka keys of a config: one pydantic model, ``KafkaConfig``, frozen and validated (nothing in
+it is ever evaluated), serving the consumer, the Kafka outputs and the dead-letter topic.
 
-``parse_kafka(raw, problems)`` appends one message per problem (key path, value, expectation) and
-returns None when the config has no Kafka keys at all.
+``parse_kafka(raw, problems)`` appends one message per problem (the key, its value and what was
+expected) and returns None when the config has no Kafka keys at all.
 
 The original keys (``bootstrap_servers``, ``topics``, ``group_id``, ``auto_offset_reset``,
 ``enable_auto_commit``, ``value_deserializer``) keep their meaning, except that offsets are always
-committed by the run itself after the results are written (see docs/KAFKA.md). Security options
-are passed to the Kafka clients unchanged; the secrets among them may come from environment
-variables instead of the file (``SECRET_ENVIRONMENT``), and the file wins when it has them.
+committed by the run itself after the results are written (see docs/KAFKA.md). Each field carries
+its description (for the README and the window) and, as ``Expected``, the words its error uses.
+Secrets (``SecretStr``) may come from the environment variable named by ``FromEnvironment`` when
+the file leaves them out (the file wins); they never appear in ``repr``, logs or error messages.
+``client_settings`` turns the model into kafka-python's and librdkafka's settings.
 """
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Annotated, Any, Literal, Mapping, get_args
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from pipeline.config_values import as_list, show
 
-#: What each key means, for the README and the window.
-KAFKA_KEY_DESCRIPTIONS = {
-    "bootstrap_servers": '"host:port" or a list of them (default "localhost:9092")',
-    "topics": "input topics; topics[i] feeds anomaly_detection_alg[i] (one topic feeds every detector)",
-    "group_id": "consumer group; instances sharing it split the partitions "
-                "(default \"stream-anomaly-monitor.<config name>\")",
-    "auto_offset_reset": '"earliest" or "latest" (default): where a group without committed offsets starts',
-    "enable_auto_commit": "accepted for compatibility; offsets are always committed after the results "
-                          "are written, whatever it says",
-    "value_deserializer": "the original JSON deserializer text; recognised, never evaluated",
-    "client_id": 'client name shown in broker logs (default "stream-anomaly-monitor")',
-    "session_timeout_ms": "how long the group waits for a silent instance before giving its partitions "
-                          "to the others (default 10000)",
-    "heartbeat_interval_ms": "heartbeat period, below a third of session_timeout_ms (default 3000)",
-    "security_protocol": "PLAINTEXT (default), SSL, SASL_PLAINTEXT or SASL_SSL",
-    "sasl_mechanism": "PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or GSSAPI (needs the gssapi package)",
-    "sasl_plain_username": "SASL user (or the environment variable KAFKA_SASL_PLAIN_USERNAME)",
-    "sasl_plain_password": "SASL password (or the environment variable KAFKA_SASL_PLAIN_PASSWORD)",
-    "sasl_kerberos_service_name": 'GSSAPI service name (default "kafka")',
-    "ssl_cafile": "CA bundle (PEM) that signed the brokers' certificates",
-    "ssl_certfile": "client certificate (PEM) for mutual TLS",
-    "ssl_keyfile": "client private key (PEM)",
-    "ssl_password": "password of ssl_keyfile (or the environment variable KAFKA_SSL_PASSWORD)",
-    "ssl_check_hostname": "check that a broker's certificate names its host (default true)",
-    "dead_letter": '"topic" (default): rejected messages go to dead_letter_topic; '
-                   '"file": to <log dir>/<config name>.dead_letter.jsonl',
-    "dead_letter_topic": 'dead-letter topic name; "{topic}" is replaced by the input topic '
-                         '(default "{topic}.dlq")',
-}
-
-KAFKA_KEYS = tuple(KAFKA_KEY_DESCRIPTIONS)
-
-#: Secret keys and the environment variables that may hold them instead of the config file.
-SECRET_ENVIRONMENT = {
-    "sasl_plain_username": "KAFKA_SASL_PLAIN_USERNAME",
-    "sasl_plain_password": "KAFKA_SASL_PLAIN_PASSWORD",
-    "ssl_password": "KAFKA_SSL_PASSWORD",
-}
-
-SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
-SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "GSSAPI")  # OAUTHBEARER needs code, not config
-DEAD_LETTER_KINDS = ("topic", "file")
 DEFAULT_CLIENT_ID = "stream-anomaly-monitor"
 DEFAULT_GROUP_PREFIX = "stream-anomaly-monitor."
+SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "GSSAPI")  # OAUTHBEARER needs code, not config
+#: Mechanisms that log in with sasl_plain_username and sasl_plain_password.
+PASSWORD_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 
-#: Characters and length Kafka allows in a topic name.
+#: Characters and length Kafka allows in a topic name ("." and ".." alone are refused too).
 TOPIC_NAME = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
 
 #: The deserializer texts the original configs used; all mean "UTF-8 JSON".
@@ -73,30 +51,174 @@ JSON_DESERIALIZER = re.compile(
     re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class KafkaConfig:
-    """The Kafka keys of a config, validated (see ``KAFKA_KEY_DESCRIPTIONS``).
+class Expected:
+    """Field metadata: what a valid value is, in the words of the error message."""
 
-    ``security`` holds the security options that were given, under kafka-python's names, secrets
-    included; it is left out of ``repr`` so that logs never show a password.
-    """
+    def __init__(self, text: str):
+        self.text = text
 
-    bootstrap_servers: tuple[str, ...]
-    topics: tuple[str, ...]
-    group_id: str | None
-    auto_offset_reset: str
-    enable_auto_commit: bool
-    client_id: str = DEFAULT_CLIENT_ID
-    session_timeout_ms: int = 10000
-    heartbeat_interval_ms: int = 3000
-    dead_letter: str = "topic"
-    dead_letter_topic: str = "{topic}.dlq"
-    security: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
-    def client_options(self) -> dict[str, Any]:
-        """Options every kafka-python client of a run takes (servers, client id, security)."""
-        return {"bootstrap_servers": list(self.bootstrap_servers), "client_id": self.client_id,
-                **self.security}
+class FromEnvironment:
+    """Field metadata: the environment variable that supplies the key when the file leaves it out."""
+
+    def __init__(self, variable: str):
+        self.variable = variable
+
+
+def _listed(value: Any) -> Any:
+    """The original accepted one item or a list of them."""
+    return tuple(as_list(value))
+
+
+def _text_boolean(value: Any) -> Any:
+    """The original configs wrote "True" and "False" as text."""
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return value
+
+
+def _topic_name(name: str) -> str:
+    if not TOPIC_NAME.match(name) or name in (".", ".."):
+        raise ValueError("not a topic name")
+    return name
+
+
+def _deserializer(text: str) -> str:
+    if not JSON_DESERIALIZER.match(text):
+        raise ValueError("not the JSON deserializer")
+    return text
+
+
+def _dead_letter_topic(template: str) -> str:
+    _topic_name(template.replace("{topic}", "t"))
+    return template
+
+
+def _existing_file(path: str) -> str:
+    expanded = Path(path).expanduser()
+    if not expanded.is_file():
+        raise PydanticCustomError("file_missing", "no such file")
+    return str(expanded)
+
+
+NonEmpty = Annotated[str, Field(min_length=1)]
+Secret = Annotated[SecretStr, Field(min_length=1)]
+Milliseconds = Annotated[StrictInt, Field(ge=1), Expected("a whole number of milliseconds >= 1")]
+TopicName = Annotated[str, AfterValidator(_topic_name)]
+PemFile = Annotated[NonEmpty | None, AfterValidator(lambda p: p if p is None else _existing_file(p)),
+                    Expected("a PEM file that exists")]
+
+
+def _choices(values: tuple[str, ...]) -> Expected:
+    return Expected(f"one of {', '.join(values)}")
+
+
+class KafkaConfig(BaseModel):
+    """The Kafka keys of a config, validated; every field is a config key of the same name.
+
+    Secrets are ``SecretStr`` (``.get_secret_value()`` reveals them to the clients only)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    bootstrap_servers: Annotated[
+        tuple[NonEmpty, ...], BeforeValidator(_listed), Field(min_length=1),
+        Field(description='"host:port" or a list of them (default "localhost:9092")'),
+        Expected('"host:port" or a list of them')] = ("localhost:9092",)
+    topics: Annotated[
+        tuple[TopicName, ...], BeforeValidator(_listed), Field(min_length=1),
+        Field(description="input topics; topics[i] feeds anomaly_detection_alg[i] (one topic feeds every detector)"),
+        Expected("a list of topic names (letters, digits, '.', '_', '-')")] = ()
+    group_id: Annotated[
+        NonEmpty | None,
+        Field(description='consumer group; instances sharing it split the partitions '
+                          '(default "stream-anomaly-monitor.<config name>")'),
+        Expected("a non-empty string")] = None
+    auto_offset_reset: Annotated[
+        Literal["earliest", "latest"],
+        Field(description='"earliest" or "latest" (default): where a group without committed offsets starts'),
+        Expected('"earliest" or "latest"')] = "latest"
+    enable_auto_commit: Annotated[
+        StrictBool, BeforeValidator(_text_boolean),
+        Field(description="accepted for compatibility; offsets are always committed after the results are "
+                          "written, whatever it says"),
+        Expected('true, false, "True" or "False"')] = True
+    value_deserializer: Annotated[
+        str | None, AfterValidator(lambda t: t if t is None else _deserializer(t)),
+        Field(description="the original JSON deserializer text; recognised, never evaluated"),
+        Expected("the JSON deserializer text \"lambda x: loads(x.decode('utf-8'))\" (it is recognised, "
+                 "never evaluated)")] = None
+    client_id: Annotated[
+        NonEmpty, Field(description='client name shown in broker logs (default "stream-anomaly-monitor")'),
+        Expected("a non-empty string")] = DEFAULT_CLIENT_ID
+    session_timeout_ms: Annotated[
+        Milliseconds, Field(description="how long the group waits for a silent instance before giving its "
+                                        "partitions to the others (default 10000)")] = 10000
+    heartbeat_interval_ms: Annotated[
+        Milliseconds, Field(description="heartbeat period, below a third of session_timeout_ms (default 3000)")] = 3000
+    security_protocol: Annotated[
+        Literal[SECURITY_PROTOCOLS],  # type: ignore[valid-type]
+        Field(description="PLAINTEXT (default), SSL, SASL_PLAINTEXT or SASL_SSL"),
+        _choices(SECURITY_PROTOCOLS)] = "PLAINTEXT"
+    sasl_mechanism: Annotated[
+        Literal[SASL_MECHANISMS] | None,  # type: ignore[valid-type]
+        Field(description="PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or GSSAPI (needs the gssapi package)"),
+        _choices(SASL_MECHANISMS)] = None
+    sasl_plain_username: Annotated[
+        NonEmpty | None,
+        Field(description="SASL user (or the environment variable KAFKA_SASL_PLAIN_USERNAME)"),
+        FromEnvironment("KAFKA_SASL_PLAIN_USERNAME"), Expected("a non-empty string")] = None
+    sasl_plain_password: Annotated[
+        Secret | None, Field(description="SASL password (or the environment variable KAFKA_SASL_PLAIN_PASSWORD)"),
+        FromEnvironment("KAFKA_SASL_PLAIN_PASSWORD"), Expected("a non-empty string")] = None
+    sasl_kerberos_service_name: Annotated[
+        NonEmpty | None, Field(description='GSSAPI service name (default "kafka")'),
+        Expected("a non-empty string")] = None
+    ssl_cafile: Annotated[PemFile, Field(description="CA bundle (PEM) that signed the brokers' certificates")] = None
+    ssl_certfile: Annotated[PemFile, Field(description="client certificate (PEM) for mutual TLS")] = None
+    ssl_keyfile: Annotated[PemFile, Field(description="client private key (PEM)")] = None
+    ssl_password: Annotated[
+        Secret | None, Field(description="password of ssl_keyfile (or the environment variable KAFKA_SSL_PASSWORD)"),
+        FromEnvironment("KAFKA_SSL_PASSWORD"), Expected("a non-empty string")] = None
+    ssl_check_hostname: Annotated[
+        StrictBool | None, Field(description="check that a broker's certificate names its host (default true)"),
+        Expected("true or false")] = None
+    dead_letter: Annotated[
+        Literal["topic", "file"],
+        Field(description='"topic" (default): rejected messages go to dead_letter_topic; '
+                          '"file": to <log dir>/<config name>.dead_letter.jsonl'),
+        _choices(("topic", "file"))] = "topic"
+    dead_letter_topic: Annotated[
+        str, AfterValidator(_dead_letter_topic),
+        Field(description='dead-letter topic name; "{topic}" is replaced by the input topic '
+                          '(default "{topic}.dlq")'),
+        Expected('a topic name, "{topic}" standing for the input topic')] = "{topic}.dlq"
+
+    @model_validator(mode="after")
+    def _keys_agree(self) -> KafkaConfig:
+        problems = []
+        if self.heartbeat_interval_ms >= self.session_timeout_ms:
+            problems.append(f"heartbeat_interval_ms: expected less than session_timeout_ms "
+                            f"({self.session_timeout_ms}), got {self.heartbeat_interval_ms}")
+        protocol, mechanism = self.security_protocol, self.sasl_mechanism
+        if protocol.startswith("SASL_") and mechanism is None:
+            problems.append(f"sasl_mechanism: required with security_protocol {protocol}; "
+                            f"expected one of {', '.join(SASL_MECHANISMS)}")
+        if not protocol.startswith("SASL_") and mechanism is not None:
+            problems.append(f"sasl_mechanism: needs security_protocol SASL_PLAINTEXT or SASL_SSL, "
+                            f"got security_protocol {show(protocol)}")
+        if protocol.startswith("SASL_") and mechanism in PASSWORD_MECHANISMS:
+            for key in ("sasl_plain_username", "sasl_plain_password"):
+                if getattr(self, key) is None:
+                    problems.append(f"{key}: required with sasl_mechanism {mechanism}; put it in the config "
+                                    f"or in the environment variable {environment_variable(key)}")
+        looping = sorted(t for t in set(self.topics) if self.dead_letter_topic_for(t) == t)
+        if self.dead_letter == "topic" and looping:
+            problems.append(f"dead_letter_topic: expected a topic other than the input topic it serves (the dead "
+                            f"letters of {', '.join(looping)} would be read and rejected again, without end), "
+                            f"got {show(self.dead_letter_topic)}")
+        if problems:
+            raise PydanticCustomError("kafka_keys_disagree", "{problems}", {"problems": problems})
+        return self
 
     def group_for(self, config_name: str) -> str:
         return self.group_id or DEFAULT_GROUP_PREFIX + config_name
@@ -104,117 +226,89 @@ class KafkaConfig:
     def dead_letter_topic_for(self, topic: str) -> str:
         return self.dead_letter_topic.replace("{topic}", topic)
 
-
-def _positive_int(raw: dict, key: str, default: int, problems: list[str]) -> int:
-    value = raw.get(key, default)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        problems.append(f"{key}: expected a whole number of milliseconds >= 1, got {show(value)}")
-        return default
-    return value
+    @property
+    def servers(self) -> str:
+        """The bootstrap servers as one text, for messages."""
+        return ",".join(self.bootstrap_servers)
 
 
-def _text(raw: dict, key: str, problems: list[str], choices: tuple[str, ...] | None = None,
-          environ: Mapping[str, str] | None = None) -> str | None:
-    value = raw.get(key)
-    if value is None and environ is not None and key in SECRET_ENVIRONMENT:
-        value = environ.get(SECRET_ENVIRONMENT[key]) or None
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value:
-        problems.append(f"{key}: expected a non-empty string, got {show(value)}")
-        return None
-    if choices is not None and value not in choices:
-        problems.append(f"{key}: expected one of {', '.join(choices)}, got {show(value)}")
-        return None
-    return value
+KAFKA_KEYS = tuple(KafkaConfig.model_fields)
+
+#: What each key means, for the README and the window.
+KAFKA_KEY_DESCRIPTIONS = {key: field.description for key, field in KafkaConfig.model_fields.items()}
 
 
-def parse_security(raw: dict, problems: list[str], environ: Mapping[str, str]) -> dict[str, Any]:
-    """The security options that were given (config first, then the environment)."""
-    security: dict[str, Any] = {}
-    protocol = _text(raw, "security_protocol", problems, SECURITY_PROTOCOLS) or "PLAINTEXT"
-    if "security_protocol" in raw:
-        security["security_protocol"] = protocol
-    mechanism = _text(raw, "sasl_mechanism", problems, SASL_MECHANISMS)
-    for key in ("sasl_plain_username", "sasl_plain_password", "ssl_password", "sasl_kerberos_service_name"):
-        value = _text(raw, key, problems, environ=environ)
-        if value is not None:
-            security[key] = value
-    for key in ("ssl_cafile", "ssl_certfile", "ssl_keyfile"):
-        value = _text(raw, key, problems)
-        if value is None:
-            continue
-        if not Path(value).expanduser().is_file():
-            problems.append(f"{key}: file {value!r} not found")
-        security[key] = str(Path(value).expanduser())
-    if "ssl_check_hostname" in raw:
-        if not isinstance(raw["ssl_check_hostname"], bool):
-            problems.append(f"ssl_check_hostname: expected true or false, got {show(raw['ssl_check_hostname'])}")
-        else:
-            security["ssl_check_hostname"] = raw["ssl_check_hostname"]
-    if protocol.startswith("SASL_"):
-        if mechanism is None and "sasl_mechanism" not in raw:
-            problems.append(f"sasl_mechanism: required with security_protocol {protocol}; "
-                            f"expected one of {', '.join(SASL_MECHANISMS)}")
-        if mechanism in ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"):
-            for key in ("sasl_plain_username", "sasl_plain_password"):
-                if key not in security:
-                    problems.append(f"{key}: required with sasl_mechanism {mechanism}; put it in the "
-                                    f"config or in the environment variable {SECRET_ENVIRONMENT[key]}")
-    elif mechanism is not None:
-        problems.append(f"sasl_mechanism: needs security_protocol SASL_PLAINTEXT or SASL_SSL, "
-                        f"got security_protocol {show(protocol)}")
-    if mechanism is not None:
-        security["sasl_mechanism"] = mechanism
-    return security
+def _metadata(key: str, kind: type):
+    return next((m for m in KafkaConfig.model_fields[key].metadata if isinstance(m, kind)), None)
+
+
+def environment_variable(key: str) -> str | None:
+    """The environment variable that may supply ``key`` (a secret), or None."""
+    marker = _metadata(key, FromEnvironment)
+    return marker.variable if marker else None
+
+
+#: Keys and the environment variables that may hold them instead of the config file.
+FROM_ENVIRONMENT = {key: environment_variable(key) for key in KAFKA_KEYS if environment_variable(key)}
+
+
+def is_secret(key: str) -> bool:
+    """Whether ``key``'s value must never be shown (passwords)."""
+    def mentions_secret(annotation) -> bool:
+        return annotation is SecretStr or any(map(mentions_secret, get_args(annotation)))
+
+    return mentions_secret(KafkaConfig.model_fields[key].annotation)
+
+
+def _describe(error: dict, given: Mapping[str, Any]) -> list[str]:
+    """One validation error as messages that name the key, the value and what was expected."""
+    if error["type"] == "kafka_keys_disagree":
+        return list(error["ctx"]["problems"])
+    key = str(error["loc"][0]) if error["loc"] else "?"
+    if key not in KafkaConfig.model_fields:
+        return [f"{key}: not a Kafka key"]
+    value = given.get(key)
+    if is_secret(key) and value != "":
+        shown = f"a {_json_kind(value)} (a secret's value is never shown)"
+    else:
+        shown = show(value)
+    marker = _metadata(key, Expected)
+    expected = marker.text if marker else error["msg"]
+    suffix = " (no such file)" if error["type"] == "file_missing" else ""
+    return [f"{key}: expected {expected}, got {shown}{suffix}"]
+
+
+def _json_kind(value: Any) -> str:
+    for kind, name in ((bool, "boolean"), ((int, float), "number"), (str, "string"), (list, "list"),
+                       (dict, "object")):
+        if isinstance(value, kind):
+            return name
+    return "null" if value is None else type(value).__name__
 
 
 def parse_kafka(raw: dict, problems: list[str], environ: Mapping[str, str] | None = None) -> KafkaConfig | None:
-    """The Kafka keys; None when the config has neither ``topics`` nor ``bootstrap_servers``.
-    ``environ`` (default ``os.environ``) supplies secrets the config leaves out."""
-    if "topics" not in raw and "bootstrap_servers" not in raw:
+    """The Kafka keys of ``raw`` (a whole config) as a ``KafkaConfig``; None when it has none.
+
+    ``environ`` (default ``os.environ``) supplies secrets the config leaves out. Problems are
+    appended to ``problems`` (one message per key) and None is returned."""
+    given = {key: raw[key] for key in KAFKA_KEYS if key in raw}
+    if not given:
         return None
     environ = os.environ if environ is None else environ
-    # topics may be absent when only a KafkaOutput uses the brokers (a file run)
-    topics = as_list(raw.get("topics", []))
-    if "topics" in raw and not (topics and all(isinstance(t, str) and TOPIC_NAME.match(t) for t in topics)):
-        problems.append(f"topics: expected a list of topic names (letters, digits, '.', '_', '-'), "
-                        f"got {show(raw.get('topics'))}")
-    servers = as_list(raw.get("bootstrap_servers", "localhost:9092"))
-    if not servers or not all(isinstance(s, str) and s for s in servers):
-        problems.append(f"bootstrap_servers: expected \"host:port\" or a list of them, got {show(raw.get('bootstrap_servers'))}")
-    group_id = raw.get("group_id")
-    if group_id is not None and not (isinstance(group_id, str) and group_id):
-        problems.append(f"group_id: expected a non-empty string, got {show(group_id)}")
-    reset = raw.get("auto_offset_reset", "latest")
-    if reset not in ("earliest", "latest"):
-        problems.append(f"auto_offset_reset: expected \"earliest\" or \"latest\", got {show(reset)}")
-    commit = raw.get("enable_auto_commit", True)
-    if isinstance(commit, str) and commit.strip().lower() in ("true", "false"):
-        commit = commit.strip().lower() == "true"
-    if not isinstance(commit, bool):
-        problems.append(f"enable_auto_commit: expected true, false, \"True\" or \"False\", got {show(raw.get('enable_auto_commit'))}")
-    deserializer = raw.get("value_deserializer")
-    if deserializer is not None and not (isinstance(deserializer, str) and JSON_DESERIALIZER.match(deserializer)):
-        problems.append("value_deserializer: expected the JSON deserializer text "
-                        "\"lambda x: loads(x.decode('utf-8'))\" (it is recognised, never evaluated), "
-                        f"got {show(deserializer)}")
-    client_id = _text(raw, "client_id", problems) or DEFAULT_CLIENT_ID
-    session_timeout = _positive_int(raw, "session_timeout_ms", 10000, problems)
-    heartbeat = _positive_int(raw, "heartbeat_interval_ms", 3000, problems)
-    if heartbeat >= session_timeout:
-        problems.append(f"heartbeat_interval_ms: expected less than session_timeout_ms ({session_timeout}), "
-                        f"got {heartbeat}")
-    dead_letter = _text(raw, "dead_letter", problems, DEAD_LETTER_KINDS) or "topic"
-    dead_letter_topic = _text(raw, "dead_letter_topic", problems) or "{topic}.dlq"
-    if not TOPIC_NAME.match(dead_letter_topic.replace("{topic}", "t")):
-        problems.append(f"dead_letter_topic: expected a topic name, \"{{topic}}\" standing for the input "
-                        f"topic, got {show(dead_letter_topic)}")
-    security = parse_security(raw, problems, environ)
-    return KafkaConfig(bootstrap_servers=tuple(servers), topics=tuple(topics), group_id=group_id or None,
-                       auto_offset_reset=reset, enable_auto_commit=bool(commit), client_id=client_id,
-                       session_timeout_ms=session_timeout, heartbeat_interval_ms=heartbeat,
-                       dead_letter=dead_letter, dead_letter_topic=dead_letter_topic, security=security)
+    for key, variable in FROM_ENVIRONMENT.items():
+        if given.get(key) is None and environ.get(variable):
+            given[key] = environ[variable]
+    try:
+        return KafkaConfig.model_validate(given)
+    except ValidationError as err:
+        reported: set[str] = set()
+        for error in err.errors():
+            for message in _describe(error, given):
+                key = message.split(":", 1)[0]
+                if key not in reported:  # one message per key, however many parts of it failed
+                    reported.add(key)
+                    problems.append(message)
+        return None
 
 
 def detector_topics(kafka: KafkaConfig, count: int) -> list[str]:

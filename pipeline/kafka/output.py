@@ -14,11 +14,13 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from pipeline.parameters import ParameterError
-from pipeline.kafka.producer import Producer, open_producer
+from pipeline.kafka.client_settings import ProducerSettings
+from pipeline.kafka.errors import Failure
 from pipeline.kafka.options import KafkaConfig
+from pipeline.kafka.producer import Producer, open_producer
 from pipeline.outputs.base import Output, RunContext
 from pipeline.outputs.formatting import json_records
+from pipeline.parameters import ParameterError
 from pipeline.records import ResultBatch
 
 
@@ -78,13 +80,13 @@ class KafkaOutput(Output):
         self._producer: Producer | None = None
 
     def open(self, context: RunContext) -> None:
-        kafka = context.kafka if context.kafka is not None else KafkaConfig(
-            bootstrap_servers=("localhost:9092",), topics=(), group_id=None, auto_offset_reset="latest",
-            enable_auto_commit=True)
-        self._producer = open_producer(
-            kafka, f"results for {self.topic_name}", acks=self.acks,
-            enable_idempotence=self.enable_idempotence, linger_ms=self.linger_ms,
-            compression_type=self.compression_type, delivery_timeout_ms=self.delivery_timeout_ms)
+        # a config without Kafka keys writes to localhost:9092, as the original did
+        kafka = context.kafka if context.kafka is not None else KafkaConfig()
+        settings = ProducerSettings(acks=self.acks, enable_idempotence=self.enable_idempotence,
+                                    linger_ms=self.linger_ms, compression_type=self.compression_type,
+                                    delivery_timeout_ms=self.delivery_timeout_ms)
+        remedies = {Failure.TOPIC_MISSING: "create it, or correct topic or node_id in output_conf"}
+        self._producer = open_producer(kafka, f"results for {self.topic_name}", settings, remedies)
 
     def write_selected(self, results: ResultBatch) -> None:
         if not self.has_suggested_value and results.suggested_value is not None:

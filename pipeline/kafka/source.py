@@ -41,13 +41,14 @@ import orjson
 
 from pipeline.consumers.base import Poll, Source, SourceError
 from pipeline.consumers.messages import messages_to_batch
-from pipeline.kafka.clients import cyclic_gc_paused, import_kafka, is_retriable
+from pipeline.kafka.client_settings import kafka_python_consumer
+from pipeline.kafka.clients import cyclic_gc_paused, import_kafka
+from pipeline.kafka.errors import MAX_RETRY_S, Backoff, KafkaFailure, classify, explain
 from pipeline.kafka.options import KafkaConfig
 from pipeline.records import RejectedRecord, SampleBatch
 
 log = logging.getLogger(__name__)
 
-MAX_RETRY_S = 30.0
 COMMIT_TIMEOUT_MS = 5000
 
 
@@ -155,7 +156,7 @@ class KafkaSource(Source):
         self.finished = False
         self.consumed = 0
         self._consumer = None
-        self._fatal: BaseException | None = None
+        self._fatal: KafkaFailure | None = None
         self._ready = threading.Event()
         self._lock = threading.Lock()
         self._closing = threading.Event()
@@ -163,7 +164,7 @@ class KafkaSource(Source):
         self._pending: dict[Any, int] = {}  # TopicPartition -> next offset to commit
         self._assigned: set = set()
         self._commit_retry_at = 0.0
-        self._commit_failures = 0
+        self._commit_backoff = Backoff()
         self._connected = False
         self._checked_at = 0.0
         self._kafka = None
@@ -174,38 +175,28 @@ class KafkaSource(Source):
         self._thread = threading.Thread(target=self._connect, name="kafka-connect", daemon=True)
         self._thread.start()
 
-    def _consumer_options(self) -> dict[str, Any]:
-        return dict(
-            **self.kafka.client_options(), group_id=self.group_id,
-            auto_offset_reset=self.kafka.auto_offset_reset, enable_auto_commit=False,
-            # reading a topic should never create it (with the broker's defaults) by a typo
-            allow_auto_create_topics=False,
-            session_timeout_ms=self.kafka.session_timeout_ms,
-            heartbeat_interval_ms=self.kafka.heartbeat_interval_ms)
-
     def _connect(self) -> None:
-        servers = ",".join(self.kafka.bootstrap_servers)
-        delay, attempts = 1.0, 0
+        servers = self.kafka.servers
+        backoff = Backoff()
+        settings = kafka_python_consumer(self.kafka, self.group_id)
         while not self._closing.is_set():
-            # the first attempt is short so that an absent broker is reported at once
-            attempt_s = min(2.0 * 2 ** attempts, self.connect_timeout_s)
+            attempt_s = backoff.attempt_timeout_s(self.connect_timeout_s)
             try:
-                consumer = self._kafka.KafkaConsumer(**self._consumer_options(),
-                                                     bootstrap_timeout_ms=int(attempt_s * 1000))
+                consumer = self._kafka.KafkaConsumer(**settings, bootstrap_timeout_ms=int(attempt_s * 1000))
             except Exception as err:
-                if not is_retriable(err):
-                    self._fatal = err
+                failure = classify(err)
+                if not failure.retriable:
+                    self._fatal = failure
                     self._ready.set()
                     return
-                attempts += 1
-                if attempts == 1:
-                    log.warning("Kafka: no broker reachable at %s (%s); retrying with backoff up to "
-                                "every %.0f s, the run starts reading when a broker answers",
-                                servers, err, MAX_RETRY_S)
+                delay = backoff.failed()
+                if backoff.failures == 1:
+                    log.warning("%s; retrying with backoff up to every %.0f s, the run starts reading when a "
+                                "broker answers", explain(failure, servers, "cannot connect"), MAX_RETRY_S)
                 else:
-                    log.info("Kafka: still no broker at %s after %d attempts (%s)", servers, attempts, err)
+                    log.info("Kafka: still no broker at %s after %d attempts (%s)", servers, backoff.failures,
+                             failure)
                 self._closing.wait(delay)
-                delay = min(delay * 2, MAX_RETRY_S)
                 continue
             consumer.subscribe(self.topics, listener=self._listener())
             with self._lock:
@@ -269,9 +260,12 @@ class KafkaSource(Source):
     def _empty(self) -> Poll:
         return Poll(SampleBatch.empty(self.widths[self.topics[0]], stream=self.topics[0]))
 
+    def _reading(self) -> str:
+        return f"cannot read {', '.join(self.topics)} (group {self.group_id})"
+
     def poll(self, max_items: int, timeout_s: float = 0.1) -> Poll:
         if self._fatal is not None:
-            raise SourceError(f"Kafka {','.join(self.kafka.bootstrap_servers)}: {self._fatal}")
+            raise SourceError(explain(self._fatal, self.kafka.servers, self._reading()))
         consumer = self._consumer
         if consumer is None:
             self._ready.wait(timeout_s)
@@ -279,9 +273,10 @@ class KafkaSource(Source):
         try:
             polled = consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_items)
         except Exception as err:
-            if not is_retriable(err):
-                raise SourceError(f"Kafka: {err}") from err
-            log.warning("Kafka: %s; retrying", err)
+            failure = classify(err)
+            if not failure.retriable:
+                raise SourceError(explain(failure, self.kafka.servers, self._reading())) from err
+            log.warning("%s; retrying", explain(failure, self.kafka.servers, "reading"))
             return self._empty()
         self._watch_connection()
         if not polled:
@@ -344,16 +339,17 @@ class KafkaSource(Source):
                         "partitions re-reads their messages since the last commit", err)
             return
         except Exception as err:
-            if not is_retriable(err):
-                raise SourceError(f"Kafka: cannot commit offsets: {err}") from err
-            self._commit_failures += 1
-            self._commit_retry_at = time.monotonic() + min(2.0 ** self._commit_failures, MAX_RETRY_S)
-            if self._commit_failures == 1:
-                log.warning("Kafka: cannot commit offsets (%s); will retry, nothing is lost meanwhile", err)
+            failure = classify(err)
+            doing = f"cannot commit the offsets of group {self.group_id}"
+            if not failure.retriable:
+                raise SourceError(explain(failure, self.kafka.servers, doing)) from err
+            self._commit_retry_at = time.monotonic() + self._commit_backoff.failed()
+            if self._commit_backoff.failures == 1:
+                log.warning("%s; will retry, nothing is lost meanwhile", explain(failure, self.kafka.servers, doing))
             return
-        if self._commit_failures:
+        if self._commit_backoff.failures:
             log.info("Kafka: offsets committed again")
-        self._commit_failures = 0
+        self._commit_backoff.succeeded()
         for tp, off in offsets.items():
             if self._pending.get(tp) == off.offset:
                 del self._pending[tp]
@@ -379,11 +375,10 @@ class KafkaSource(Source):
         if connected != self._connected:
             self._connected = connected
             if connected:
-                log.warning("Kafka: connected again to %s; reading on", ",".join(self.kafka.bootstrap_servers))
+                log.warning("Kafka: connected again to %s; reading on", self.kafka.servers)
             else:
                 log.warning("Kafka: lost the connection to %s; reconnecting with backoff, the run "
-                            "goes on from where it was when a broker is back",
-                            ",".join(self.kafka.bootstrap_servers))
+                            "goes on from where it was when a broker is back", self.kafka.servers)
 
     def state(self) -> str:
         if self.finished:

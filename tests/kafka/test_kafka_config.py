@@ -8,8 +8,9 @@ import pytest
 
 from pipeline.config import ConfigError, parse_config
 from pipeline.dead_letter import DeadLetterFile
+from pipeline.kafka.client_settings import kafka_python_consumer
 from pipeline.kafka.dead_letter import KafkaDeadLetter
-from pipeline.kafka.options import KAFKA_KEYS, parse_kafka
+from pipeline.kafka.options import KAFKA_KEY_DESCRIPTIONS, KAFKA_KEYS, KafkaConfig, parse_kafka
 from pipeline.outputs import OUTPUTS
 from pipeline.run import RunSetup
 
@@ -39,11 +40,25 @@ def test_security_options_reach_the_clients_and_secrets_may_come_from_the_enviro
            "sasl_plain_username": "monitor", "ssl_cafile": str(ca)}
     config, problems = kafka(raw, environ={"KAFKA_SASL_PLAIN_PASSWORD": "s3cret", "KAFKA_SASL_PLAIN_USERNAME": "env"})
     assert problems == []
-    options = config.client_options()
+    options = kafka_python_consumer(config, "g")
     assert options["security_protocol"] == "SASL_SSL" and options["sasl_mechanism"] == "SCRAM-SHA-512"
     assert options["sasl_plain_username"] == "monitor"  # the file wins over the environment
     assert options["sasl_plain_password"] == "s3cret" and options["ssl_cafile"] == str(ca)
-    assert "s3cret" not in repr(config)
+    assert "s3cret" not in repr(config) and "s3cret" not in str(config)
+    assert "s3cret" not in config.model_dump_json()
+
+
+def test_a_secret_of_the_wrong_type_is_refused_without_showing_it():
+    _, problems = kafka({"topics": ["t"], "security_protocol": "SASL_SSL", "sasl_mechanism": "PLAIN",
+                         "sasl_plain_username": "u", "sasl_plain_password": 918273645})
+    assert problems == ["sasl_plain_password: expected a non-empty string, got a number (a secret's value is "
+                        "never shown)"]
+
+
+def test_every_key_has_its_description_beside_its_field():
+    assert set(KAFKA_KEY_DESCRIPTIONS) == set(KAFKA_KEYS) == set(KafkaConfig.model_fields)
+    assert all(KAFKA_KEY_DESCRIPTIONS.values())
+    assert "KAFKA_SSL_PASSWORD" in KafkaConfig.model_fields["ssl_password"].description
 
 
 def test_sasl_without_credentials_names_the_environment_variable():
@@ -58,11 +73,20 @@ def test_sasl_without_credentials_names_the_environment_variable():
 @pytest.mark.parametrize("raw,expected", [
     ({"security_protocol": "TLS"}, "security_protocol: expected one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL"),
     ({"security_protocol": "SASL_SSL"}, "sasl_mechanism: required with security_protocol SASL_SSL"),
-    ({"ssl_cafile": "/no/such/ca.pem"}, "ssl_cafile: file '/no/such/ca.pem' not found"),
-    ({"dead_letter": "db"}, "dead_letter: expected one of topic, file"),
+    ({"ssl_cafile": "/no/such/ca.pem"}, 'ssl_cafile: expected a PEM file that exists, got "/no/such/ca.pem" '
+                                        '(no such file)'),
+    ({"dead_letter": "db"}, 'dead_letter: expected one of topic, file, got "db"'),
     ({"dead_letter_topic": "bad topic"}, "dead_letter_topic: expected a topic name"),
-    ({"topics": ["has space"]}, "topics: expected a list of topic names"),
-    ({"session_timeout_ms": 3000}, "heartbeat_interval_ms: expected less than session_timeout_ms (3000)"),
+    ({"dead_letter_topic": "{topic}"}, "dead_letter_topic: expected a topic other than the input topic it serves"),
+    ({"topics": ["has space"]}, 'topics: expected a list of topic names (letters, digits, \'.\', \'_\', \'-\'), '
+                                'got ["has space"]'),
+    ({"topics": "t", "bootstrap_servers": []}, 'bootstrap_servers: expected "host:port" or a list of them, got []'),
+    ({"session_timeout_ms": 3000}, "heartbeat_interval_ms: expected less than session_timeout_ms (3000), got 3000"),
+    ({"session_timeout_ms": "10000"}, 'session_timeout_ms: expected a whole number of milliseconds >= 1, got "10000"'),
+    ({"ssl_check_hostname": "no"}, 'ssl_check_hostname: expected true or false, got "no"'),
+    ({"auto_offset_reset": "smallest"}, 'auto_offset_reset: expected "earliest" or "latest", got "smallest"'),
+    ({"sasl_mechanism": "PLAIN"}, 'sasl_mechanism: needs security_protocol SASL_PLAINTEXT or SASL_SSL, '
+                                  'got security_protocol "PLAINTEXT"'),
 ])
 def test_bad_kafka_values_are_refused_with_the_key(raw, expected):
     _, problems = kafka({"topics": ["t"], **raw})
@@ -84,6 +108,14 @@ def test_dead_letters_go_to_a_topic_by_default_or_to_a_file(tmp_path):
     assert isinstance(sink, KafkaDeadLetter) and sink.describe() == "Kafka topic(s) <topic>.dlq"
     sink = RunSetup(parse_config({**base, "dead_letter": "file"}, Path("k.json")), tmp_path, mode="kafka").dead_letter
     assert isinstance(sink, DeadLetterFile) and sink.path == tmp_path / "k.dead_letter.jsonl"
+
+
+def test_security_keys_reach_the_kafka_outputs_of_a_config_without_topics():
+    config = parse_config({"anomaly_detection_alg": ["BorderCheck()"], "anomaly_detection_conf": [BC],
+                           "security_protocol": "SSL", "ssl_check_hostname": False}, Path("k.json"))
+    assert config.kafka.security_protocol == "SSL" and config.kafka.topics == ()
+    assert parse_config({"anomaly_detection_alg": ["BorderCheck()"], "anomaly_detection_conf": [BC]},
+                        Path("k.json")).kafka is None
 
 
 def test_detectors_reading_one_topic_must_agree_on_the_vector_length(tmp_path):

@@ -6,10 +6,11 @@ import json
 import threading
 import time
 
-from pipeline.kafka.source import KafkaSource
 from pipeline.kafka.options import parse_kafka
+from pipeline.kafka.source import KafkaSource
 from tests.kafka.broker import TEST_SESSION, Broker, free_port, wait_until
 from tests.kafka.conftest import BORDER, indexed, kafka_config, seen
+
 
 class SteadyProducer(threading.Thread):
     """Produces ``total`` indexed messages in chunks, ``rate`` per second, recording where each
@@ -98,8 +99,8 @@ def test_broker_absent_at_start_is_reported_retried_and_the_run_resumes(tmp_path
     broker = brokers(free_port())
     config = kafka_config(tmp_path / "late.json", broker, ["late"], [BORDER])
     run = start_run(config)
-    run.wait_for_log(f"Kafka: no broker reachable at {broker.bootstrap}")
-    assert "retrying with backoff" in run.stderr()
+    run.wait_for_log(f"Kafka {broker.bootstrap}: cannot connect: no broker reachable (")
+    assert "check bootstrap_servers, and that a broker listens there; retrying with backoff" in run.stderr()
     broker.start()
     broker.create_topic("late", partitions=1)
     broker.produce("late", indexed(0, 20))
