@@ -69,4 +69,4 @@ def build_kafka_source(config: RunConfig, mode: RunMode, topics: Sequence[str], 
         source = FileKafkaSource(config.file_name, stream_width(config), source)
     if kafka.dead_letter == "file":
         return source, DeadLetterFile(file_dead_letters, run_id)
-    return source, KafkaDeadLetter(kafka, file_dead_letters)
+    return source, KafkaDeadLetter(kafka, file_dead_letters, run_id)

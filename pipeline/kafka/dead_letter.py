@@ -7,8 +7,9 @@ rejected, so the topic can be read by people (``kcat -f '%h %s'``) and replayed 
 ``dlq.reason``, ``dlq.topic``, ``dlq.partition``, ``dlq.offset``, ``dlq.location``.
 
 Records that did not come from Kafka (the file rows of a ``-fk`` run) go to a JSON Lines file, as
-in file runs. ``flush()`` waits for the broker's acknowledgement, so the engine commits a rejected
-message's offset only once its dead letter is stored.
+in file runs, tagged with the run's id like every file dead letter. ``flush()`` waits for the
+broker's acknowledgement, so the engine commits a rejected message's offset only once its dead
+letter is stored.
 """
 from __future__ import annotations
 
@@ -31,12 +32,13 @@ REMEDIES = {
 
 
 class KafkaDeadLetter(DeadLetterSink):
-    """Kafka messages to ``kafka.dead_letter_topic_for(topic)``; other records to ``fallback``."""
+    """Kafka messages to ``kafka.dead_letter_topic_for(topic)``; other records to ``fallback``, a
+    ``DeadLetterFile`` at ``fallback_path`` whose lines carry ``run_id``."""
 
-    def __init__(self, kafka: KafkaConfig, fallback_path: Path):
+    def __init__(self, kafka: KafkaConfig, fallback_path: Path, run_id: str | None = None):
         super().__init__()
         self.kafka = kafka
-        self.fallback = DeadLetterFile(fallback_path)
+        self.fallback = DeadLetterFile(fallback_path, run_id)
         self._producer: Producer | None = None
         self.topics: set[str] = set()
 

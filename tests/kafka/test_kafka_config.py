@@ -12,6 +12,7 @@ from pipeline.kafka.client_settings import kafka_python_consumer
 from pipeline.kafka.dead_letter import KafkaDeadLetter
 from pipeline.kafka.options import KAFKA_KEY_DESCRIPTIONS, KAFKA_KEYS, KafkaConfig, parse_kafka
 from pipeline.outputs import OUTPUTS
+from pipeline.records import RejectedRecord
 from pipeline.run import RunSetup
 
 BC = {"input_vector_size": 1, "UL": 4, "LL": 2, "warning_stages": []}
@@ -108,6 +109,17 @@ def test_dead_letters_go_to_a_topic_by_default_or_to_a_file(tmp_path):
     assert isinstance(sink, KafkaDeadLetter) and sink.describe() == "Kafka topic(s) <topic>.dlq"
     sink = RunSetup(parse_config({**base, "dead_letter": "file"}, Path("k.json")), tmp_path, mode="kafka").dead_letter
     assert isinstance(sink, DeadLetterFile) and sink.path == tmp_path / "k.dead_letter.jsonl"
+
+
+def test_file_rows_of_a_kafka_run_are_dead_letters_tagged_with_the_run_id(tmp_path):
+    raw = {"anomaly_detection_alg": ["BorderCheck()"], "anomaly_detection_conf": [BC], "topics": ["t"]}
+    setup = RunSetup(parse_config(raw, Path("k.json")), tmp_path, mode="kafka")
+    sink = setup.dead_letter
+    assert isinstance(sink, KafkaDeadLetter) and sink.fallback.run_id == setup.run_id
+    sink.fallback.open()
+    sink.write([RejectedRecord(location="k.csv line 3", position=3, reason="not a number", raw="x")])
+    sink.fallback.close()
+    assert f'"run":"{setup.run_id}"' in (tmp_path / "k.dead_letter.jsonl").read_text()
 
 
 def test_security_keys_reach_the_kafka_outputs_of_a_config_without_topics():
