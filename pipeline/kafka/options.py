@@ -52,10 +52,12 @@ JSON_DESERIALIZER = re.compile(
 
 
 class Expected:
-    """Field metadata: what a valid value is, in the words of the error message."""
+    """Field metadata: what a valid value is, in the words of the error message (``item``: what
+    each item of a list is, for an error that names the item, ``topics[1]``)."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, item: str | None = None):
         self.text = text
+        self.item = item
 
 
 class FromEnvironment:
@@ -123,11 +125,12 @@ class KafkaConfig(BaseModel):
     bootstrap_servers: Annotated[
         tuple[NonEmpty, ...], BeforeValidator(_listed), Field(min_length=1),
         Field(description='"host:port" or a list of them (default "localhost:9092")'),
-        Expected('"host:port" or a list of them')] = ("localhost:9092",)
+        Expected('"host:port" or a list of them', item='"host:port"')] = ("localhost:9092",)
     topics: Annotated[
         tuple[TopicName, ...], BeforeValidator(_listed), Field(min_length=1),
         Field(description="input topics; topics[i] feeds anomaly_detection_alg[i] (one topic feeds every detector)"),
-        Expected("a list of topic names (letters, digits, '.', '_', '-')")] = ()
+        Expected("a list of topic names (letters, digits, '.', '_', '-')",
+                 item="a topic name (at most 249 letters, digits, '.', '_', '-')")] = ()
     group_id: Annotated[
         NonEmpty | None,
         Field(description='consumer group; instances sharing it split the partitions '
@@ -268,14 +271,17 @@ def _describe(error: dict, given: Mapping[str, Any]) -> list[str]:
     if key not in KafkaConfig.model_fields:
         return [f"{key}: not a Kafka key"]
     value = given.get(key)
+    marker = _metadata(key, Expected)
+    expected = marker.text if marker else error["msg"]
+    path, loc = key, error["loc"]
+    if isinstance(value, list) and len(loc) > 1 and isinstance(loc[1], int) and marker and marker.item:
+        path, value, expected = f"{key}[{loc[1]}]", value[loc[1]], marker.item  # the item that is wrong
     if is_secret(key) and value != "":
         shown = f"a {_json_kind(value)} (a secret's value is never shown)"
     else:
         shown = show(value)
-    marker = _metadata(key, Expected)
-    expected = marker.text if marker else error["msg"]
     suffix = " (no such file)" if error["type"] == "file_missing" else ""
-    return [f"{key}: expected {expected}, got {shown}{suffix}"]
+    return [f"{path}: expected {expected}, got {shown}{suffix}"]
 
 
 def _json_kind(value: Any) -> str:
@@ -304,9 +310,9 @@ def parse_kafka(raw: dict, problems: list[str], environ: Mapping[str, str] | Non
         reported: set[str] = set()
         for error in err.errors():
             for message in _describe(error, given):
-                key = message.split(":", 1)[0]
-                if key not in reported:  # one message per key, however many parts of it failed
-                    reported.add(key)
+                path = message.split(":", 1)[0]
+                if path not in reported:  # one message per key or item, however many checks it failed
+                    reported.add(path)
                     problems.append(message)
         return None
 

@@ -79,8 +79,9 @@ def test_sasl_without_credentials_names_the_environment_variable():
     ({"dead_letter": "db"}, 'dead_letter: expected one of topic, file, got "db"'),
     ({"dead_letter_topic": "bad topic"}, "dead_letter_topic: expected a topic name"),
     ({"dead_letter_topic": "{topic}"}, "dead_letter_topic: expected a topic other than the input topic it serves"),
-    ({"topics": ["has space"]}, 'topics: expected a list of topic names (letters, digits, \'.\', \'_\', \'-\'), '
-                                'got ["has space"]'),
+    ({"topics": ["ok", "has space"]}, 'topics[1]: expected a topic name (at most 249 letters, digits, \'.\', '
+                                      '\'_\', \'-\'), got "has space"'),
+    ({"topics": 5}, 'topics: expected a list of topic names (letters, digits, \'.\', \'_\', \'-\'), got 5'),
     ({"topics": "t", "bootstrap_servers": []}, 'bootstrap_servers: expected "host:port" or a list of them, got []'),
     ({"session_timeout_ms": 3000}, "heartbeat_interval_ms: expected less than session_timeout_ms (3000), got 3000"),
     ({"session_timeout_ms": "10000"}, 'session_timeout_ms: expected a whole number of milliseconds >= 1, got "10000"'),
@@ -92,6 +93,16 @@ def test_sasl_without_credentials_names_the_environment_variable():
 def test_bad_kafka_values_are_refused_with_the_key(raw, expected):
     _, problems = kafka({"topics": ["t"], **raw})
     assert len(problems) == 1 and problems[0].startswith(expected), problems
+
+
+@pytest.mark.parametrize("key", KAFKA_KEYS)
+def test_any_value_of_any_key_is_judged_with_a_message_naming_the_key_never_an_exception(key):
+    for value in (None, 5, -1, 1.5, True, "", " ", "x y", [], [1], [""], ["a b"], {}, {"a": 1}):
+        config, problems = kafka({"topics": ["t"], key: value})
+        assert (config is None) == bool(problems)
+        for message in problems:  # a disagreement between keys may be named after the other key
+            assert message.split(":")[0].split("[")[0] in KAFKA_KEYS, message
+            assert "expected" in message or "required" in message or "needs" in message, message
 
 
 def test_every_kafka_key_is_an_allowed_top_level_key():
