@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pipeline.exit_codes import EXIT_USAGE
 from pipeline.paths import CONFIG_DIR, DEFAULT_LOG_DIR, DEFAULT_MODELS_DIR
+from pipeline.run_modes import RunMode
 
 DESCRIPTION = """\
 Watch a stream (a Kafka topic or a file), run the configured anomaly detectors on every sample and
@@ -87,18 +88,18 @@ def main(argv: list[str] | None = None) -> int:
                         datefmt="%Y-%m-%d %H:%M:%S")
     if args.gui or not args.config:
         from gui.app import run_gui
-        mode = "file" if args.file else "filekafka" if args.filekafka else "kafka"
-        return run_gui(config=args.config, mode=mode, log_dir=args.log_dir,
-                       screenshot=args.screenshot, speed=args.speed, models_dir=args.models_dir)
+        return run_gui(config=args.config, mode=RunMode.from_flags(args.file, args.filekafka),
+                       log_dir=args.log_dir, screenshot=args.screenshot, speed=args.speed,
+                       models_dir=args.models_dir)
 
     from pipeline.config import ConfigError, load_config
     from pipeline.run import run_headless
 
     try:
         config = load_config(args.config)
-        mode = "file" if args.file else "filekafka" if args.filekafka else "kafka"
         return run_headless(config, log_dir=args.log_dir, batch_size=args.batch_size,
-                            progress=args.progress, summary_json=args.summary_json, mode=mode,
+                            progress=args.progress, summary_json=args.summary_json,
+                            mode=RunMode.from_flags(args.file, args.filekafka),
                             models_dir=args.models_dir)
     except ConfigError as err:
         for problem in err.problems[1:]:

@@ -12,14 +12,8 @@ from PyQt5.QtCore import QObject, pyqtSignal, pyqtSlot
 
 from pipeline.consumers.base import Source
 from pipeline.live.frames import MAX_RATE_HZ
-from pipeline.live.run_state import RunState
 from pipeline.live.watched_run import BATCH_SIZE, WatchedRun
 from pipeline.run import RunSetup
-
-# The states under their former names, for code that imported them from here.
-READING, PAUSED, FINISHED, STOPPED, ERROR = (RunState.READING, RunState.PAUSED, RunState.FINISHED,
-                                             RunState.STOPPED, RunState.ERROR)
-CONNECTING, DISCONNECTED = RunState.CONNECTING, RunState.DISCONNECTED
 
 
 class RunWorker(QObject):

@@ -181,7 +181,7 @@ def describe_error(err: BaseException) -> str:
 
 
 def run_headless(config: RunConfig, log_dir: Path = DEFAULT_LOG_DIR, batch_size: int = 65536,
-                 progress: bool | None = None, summary_json: Path | None = None, mode: str = "file",
+                 progress: bool | None = None, summary_json: Path | None = None, mode: RunMode | str = RunMode.FILE,
                  models_dir: Path = DEFAULT_MODELS_DIR) -> int:
     """Run a config to the end of its input or to a signal; print the summary; return the exit
     code."""

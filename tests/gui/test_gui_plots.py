@@ -25,7 +25,7 @@ from gui.plots import (
     View,
     X,
 )
-from gui.worker import FINISHED
+from pipeline.live.run_state import RunState
 from pipeline.live.frames import DetectorChunk
 from pipeline.records import Status
 from pipeline.views import VIEWS
@@ -38,7 +38,7 @@ def finished_window(make_window, run_to_end):
     def make(config, **kwargs):
         window = make_window(**kwargs)
         assert window.load_config(config)
-        assert run_to_end(window) == FINISHED
+        assert run_to_end(window) == RunState.FINISHED
         return window
     return make
 
@@ -189,7 +189,7 @@ def test_panels_without_such_lines_show_no_right_axis_and_keep_the_time_axes_lin
                                     "threshold": 30}]}))
     window = make_window()
     assert window.load_config(config)
-    assert run_to_end(window) == FINISHED
+    assert run_to_end(window) == RunState.FINISHED
     welford, rrcf = window.graphs
     assert welford.right_box is None and not welford.getPlotItem().getAxis("right").isVisible()
     assert "right axis" not in window.panels[0].legend.text()
@@ -338,7 +338,7 @@ def test_timestamps_that_go_back_are_drawn_whole_instead_of_wrongly_clipped(
         "anomaly_detection_conf": [{"input_vector_size": 1, "UL": 1, "LL": -1}]}))
     window = make_window()
     assert window.load_config(config)
-    assert run_to_end(window) == FINISHED
+    assert run_to_end(window) == RunState.FINISHED
     panel = window.panels[0]
     assert not panel.monotonic
     graph = panel.graphs[0]
@@ -357,7 +357,7 @@ def test_panels_scrolled_out_of_view_are_drawn_when_scrolled_into_view(qtbot, ma
     window = make_window()
     window.resize(1000, 600)
     assert window.load_config(config)
-    assert run_to_end(window) == FINISHED
+    assert run_to_end(window) == RunState.FINISHED
     last = window.panels[-1]
     assert last.visibleRegion().isEmpty()
     assert last.graphs[0].value_curve.yData is None  # not drawn while out of view
