@@ -14,7 +14,7 @@ import logging
 import sys
 from pathlib import Path
 
-from pipeline.exit_codes import EXIT_USAGE
+from pipeline.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM, EXIT_USAGE
 from pipeline.paths import CONFIG_DIR, DEFAULT_LOG_DIR, DEFAULT_MODELS_DIR
 from pipeline.run_modes import RunMode
 
@@ -27,9 +27,10 @@ With no flags the desktop window opens. With -c the run is headless, like the or
 works too) and the run reads the config's Kafka topics, or with -f the file named by its file_name.
 """
 
-EPILOG = """\
-exit status: 0 finished, 1 error (the reason is printed), 2 usage or configuration error or an
-input file that is not of its format (nothing was started), 130/143 stopped by SIGINT/SIGTERM (outputs are flushed first).
+EPILOG = f"""\
+exit status: {EXIT_OK} finished, {EXIT_ERROR} error (the reason is printed), {EXIT_USAGE} usage or configuration
+error or an input file that is not of its format (nothing was started), {EXIT_SIGINT}/{EXIT_SIGTERM} stopped by
+SIGINT/SIGTERM (outputs are flushed first).
 
 examples:
   python main.py -c default.json -f

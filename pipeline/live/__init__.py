@@ -1,9 +1,16 @@
-"""A run watched live, without Qt: pacing and pausing sources, frames of copied results for a
-viewer, and the ring buffers a viewer draws from.
+"""A run watched live, without Qt: everything a viewer needs except the drawing.
 
-``pacing.PacedSource`` replays a file at a speed and pauses it; ``live_source.LiveSource`` pauses a
-Kafka stream while keeping its consumer in the group; ``ticking.TickingSource`` calls back after
-every poll; ``frames.FrameCollector`` turns result batches into rate-bounded ``Frame`` copies;
-``ring_buffer.RingBuffer`` keeps the newest rows of a stream in bounded memory. The window
-(``gui/``) is one user of these; tests drive them directly.
+- ``watched_run.WatchedRun``: one run on the caller's thread, with thread-safe stop, pause,
+  resume and speed; picks the source wrapper below, reports frames and source states
+  (``run_state.RunState``), and watches a Kafka source's connection on a thread of its own.
+- ``pacing.PacedSource`` replays a file at a speed and pauses it; ``live_source.LiveSource``
+  pauses a Kafka stream while keeping its consumer in the group; ``ticking.TickingSource`` calls
+  back after every poll.
+- ``frames.FrameCollector`` turns result batches into rate-bounded ``Frame`` copies, one stream
+  (detector, topic, key) per plot; ``ring_buffer.RingBuffer`` keeps a stream's newest rows in
+  bounded memory.
+- ``totals`` (status counts of a run), ``rate_meter`` (events per second), ``source_choice``
+  (which sources a config offers, and how to say so).
+
+The window (``gui/``) is one user of these; tests drive them directly, without Qt.
 """
