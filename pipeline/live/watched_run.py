@@ -32,7 +32,7 @@ from pipeline.live.live_source import LiveSource
 from pipeline.live.pacing import PacedSource
 from pipeline.live.run_state import RunState
 from pipeline.live.ticking import TickingSource
-from pipeline.run import RunSetup
+from pipeline.run import RunSetup, describe_error
 from pipeline.run_modes import RunMode
 
 log = logging.getLogger(__name__)
@@ -43,12 +43,6 @@ BATCH_SIZE = 16384
 STATE_POLL_S = 0.25
 #: A broker not reached this long after the start is reported "disconnected", not "connecting".
 CONNECT_GRACE_S = 3.0
-
-
-def error_text(err: BaseException) -> str:
-    """The error's own message, or its type when it has none (the window shows this line)."""
-    text = str(err)
-    return text if text else type(err).__name__
 
 
 def control_source(source: Source, mode: RunMode, speed: float | None = None) -> PacedSource | LiveSource:
@@ -198,7 +192,7 @@ class WatchedRun:
                 self.watcher.start()
             self.engine.run()
         except Exception as err:  # noqa: BLE001 - any failure ends the run and is shown, not raised
-            error = error_text(err)
+            error = describe_error(err)
             log.error("the run failed: %s", error)
         with self._state_lock:
             self._ended.set()  # no "reading"/"disconnected" report after this
@@ -207,8 +201,8 @@ class WatchedRun:
         try:
             self.setup.close()
         except Exception as err:  # noqa: BLE001 - the outputs could not be closed; report it
-            log.error("closing the run failed: %s", error_text(err))
-            error = error or f"closing outputs: {error_text(err)}"
+            log.error("closing the run failed: %s", describe_error(err))
+            error = error or f"closing outputs: {describe_error(err)}"
         self.collector.finish()
         if error:
             self.error = error
