@@ -324,7 +324,7 @@ def combination_loop(members, timestamps, status_determiner, status_determiner_c
                 continue
             points += _points(m_codes[t])
         ts = timestamps[t]
-        seconds = ts if ts < 1e10 else ts / 1000
+        seconds = ts if abs(ts) < 1e10 else ts / 1000
         latest = max(latest, seconds)
         memory.append((points, seconds))
         memory = [(p, s) for p, s in memory if s > latest - conf["interval"]]
