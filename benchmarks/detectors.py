@@ -3,7 +3,8 @@
 
 Each detector runs with its example parameters (tests/detector_examples.py) over the stream in
 engine-sized batches, after ``start`` (models train on 2000 clean samples first; training time is
-reported separately). Every timing is the best of three runs in this process. river's GaussianScorer and HalfSpaceTrees score-then-learn the same stream
+reported separately). Every timing is the best of three runs in this process. river's GaussianScorer
+and HalfSpaceTrees score-then-learn the same stream
 one sample at a time, in the same process. Targets: every statistical detector at least 10x
 GaussianScorer; every model-based detector at least HalfSpaceTrees.
 

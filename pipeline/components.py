@@ -106,7 +106,8 @@ def describe_validation_error(err: dict, path: str, model: type[BaseModel] | Non
     elif kind == "literal_error":
         expected = f"one of {ctx.get('expected')}"
     elif kind in ("too_short", "too_long", "string_too_short"):
-        expected = err["msg"].replace("Value should have", "a value with").replace("String should have", "a string with")
+        expected = (err["msg"].replace("Value should have", "a value with")
+                    .replace("String should have", "a string with"))
     else:
         expected = err["msg"][0].lower() + err["msg"][1:]
     return f"{where}: expected {expected}, got {show(err['input'])}"

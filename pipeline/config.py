@@ -16,20 +16,19 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Callable, Mapping, Optional, Sequence
 
-from pipeline.detectors import DETECTORS
-from pipeline.detectors.band import stage_warnings
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from pipeline.components import (UPSTREAM_ALGORITHM_KEYS, ComponentConfig, describe_validation_error,
-                                 validate_component)
+from pipeline.components import UPSTREAM_ALGORITHM_KEYS, ComponentConfig, describe_validation_error, validate_component
 from pipeline.config_values import as_list, show
+from pipeline.detectors import DETECTORS
+from pipeline.detectors.band import stage_warnings
 from pipeline.feature_config import FEATURE_KEYS, parse_features
 from pipeline.features import FeatureSpec
 from pipeline.kafka.options import KAFKA_KEYS, KafkaConfig, parse_kafka
+from pipeline.normalization import NORMALIZERS
 from pipeline.outputs import OUTPUTS
 from pipeline.paths import CONFIG_DIR, PROJECT_ROOT
 from pipeline.registry import Registry
-from pipeline.normalization import NORMALIZERS
 from pipeline.timefilter import TimeFilterSyntaxError, TimeOfDayFilter, parse_time_filter
 from pipeline.views import VIEWS
 

@@ -16,20 +16,19 @@ from typing import Sequence
 
 from pipeline.config import ConfigError, RunConfig, resolve_data_path
 from pipeline.consumers.base import SourceError
-from pipeline.consumers.file import FileConsumer
-from pipeline.consumers.file import concat_batches
+from pipeline.consumers.file import FileConsumer, concat_batches
 from pipeline.consumers.input_file import InputRefused
 from pipeline.dead_letter import new_run_id
-from pipeline.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM, EXIT_USAGE
 from pipeline.detectors import DETECTORS, DetectorContext
 from pipeline.engine import DetectorRun, Engine, Listener
+from pipeline.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM, EXIT_USAGE
 from pipeline.features import FeatureBuilder, FeatureSpec
 from pipeline.normalization import NORMALIZERS
-from pipeline.records import SampleBatch
 from pipeline.outputs import OUTPUTS, RunContext
 from pipeline.outputs.paths import output_path_problems
 from pipeline.paths import DEFAULT_LOG_DIR, DEFAULT_MODELS_DIR
 from pipeline.progress import ProgressLine
+from pipeline.records import SampleBatch
 from pipeline.run_modes import RunMode
 from pipeline.sources import build_source, detector_topics_of
 from pipeline.summary import summary_dict, summary_text

@@ -25,8 +25,16 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from pipeline.consumers.input_file import (MAX_LINE_BYTES, Damaged, InputRefused, InputText, LongLine,
-                                           damaged_record, line_blocks, long_line_record)
+from pipeline.consumers.input_file import (
+    MAX_LINE_BYTES,
+    Damaged,
+    InputRefused,
+    InputText,
+    LongLine,
+    damaged_record,
+    line_blocks,
+    long_line_record,
+)
 from pipeline.consumers.numbers import to_floats
 from pipeline.consumers.timestamps import OUT_OF_RANGE, in_range, parse_timestamp_texts, seconds_from_numbers
 from pipeline.records import RejectedRecord, SampleBatch

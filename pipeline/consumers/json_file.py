@@ -23,8 +23,16 @@ from typing import Iterator
 
 import orjson
 
-from pipeline.consumers.input_file import (Damaged, DamagedInput, InputRefused, InputText,
-                                           LongLine, damaged_record, line_blocks, long_line_record)
+from pipeline.consumers.input_file import (
+    Damaged,
+    DamagedInput,
+    InputRefused,
+    InputText,
+    LongLine,
+    damaged_record,
+    line_blocks,
+    long_line_record,
+)
 from pipeline.consumers.json_split import MAX_ELEMENT_BYTES, ArraySplitter, Piece, find_array_start
 from pipeline.consumers.messages import messages_to_batch
 from pipeline.records import RejectedRecord, SampleBatch

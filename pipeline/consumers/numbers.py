@@ -39,6 +39,6 @@ def to_floats(values) -> np.ndarray:
     except (OverflowError, ValueError, TypeError):
         return np.array([to_float(v) for v in values], dtype=np.float64)
     # pandas counts True as 1; a boolean is no number of ours (a text "true" is NaN already)
-    booleans = series.map(type).to_numpy() == bool
+    booleans = series.map(type).to_numpy() == bool  # noqa: E721 - elementwise, not a type check
     x[booleans] = np.nan
     return x

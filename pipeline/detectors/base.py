@@ -22,7 +22,6 @@ import numpy as np
 from pipeline.parameters import Configurable, ParameterError  # noqa: F401 (ParameterError: detectors raise it)
 from pipeline.records import DetectorOutput, SampleBatch
 
-
 #: The longest window (in samples) a detector parameter may ask for: 80 MB per float array. Larger
 #: values are refused in the config rather than failing for want of memory at the first batch.
 MAX_WINDOW = 10_000_000

@@ -7,8 +7,16 @@ import numpy as np
 from pydantic import Field
 from scipy.spatial import cKDTree
 
-from pipeline.detectors.model_store import (LoadModelFrom, ModelDetector, ModelError, RandomState, RetrainFile,
-                                            RetrainInterval, SamplesForRetrain, TrainData)
+from pipeline.detectors.model_store import (
+    LoadModelFrom,
+    ModelDetector,
+    ModelError,
+    RandomState,
+    RetrainFile,
+    RetrainInterval,
+    SamplesForRetrain,
+    TrainData,
+)
 
 
 class CoreSamples:

@@ -8,7 +8,14 @@ import numpy as np
 from pydantic import Field
 from scipy.signal import butter, lfilter, lfilter_zi
 
-from pipeline.detectors.band import Band, ERROR_ABOVE_IDX, ERROR_BELOW_IDX, FIRST_WARNING_IDX, WarningStages, check_limits
+from pipeline.detectors.band import (
+    ERROR_ABOVE_IDX,
+    ERROR_BELOW_IDX,
+    FIRST_WARNING_IDX,
+    Band,
+    WarningStages,
+    check_limits,
+)
 from pipeline.detectors.base import Detector
 from pipeline.records import OK_TEXT, UNDEFINED_TEXT, DetectorOutput, SampleBatch, Status
 

@@ -9,9 +9,17 @@ import numpy as np
 from pydantic import ConfigDict, Field, with_config
 from typing_extensions import NotRequired, TypedDict
 
+from pipeline.detectors.model_store import (
+    LoadModelFrom,
+    ModelDetector,
+    ModelError,
+    RandomState,
+    RetrainFile,
+    RetrainInterval,
+    SamplesForRetrain,
+    TrainData,
+)
 from pipeline.parameters import ParameterError
-from pipeline.detectors.model_store import (LoadModelFrom, ModelDetector, ModelError, RandomState, RetrainFile,
-                                            RetrainInterval, SamplesForRetrain, TrainData)
 
 MaxSamples = Union[Literal["auto"], int, float]
 

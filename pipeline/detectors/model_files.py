@@ -25,8 +25,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.detectors.base import DetectorContext
-from pipeline.detectors.model_archives import (  # noqa: F401 (re-exported)
-    ESTIMATOR_TYPES, RETRAIN_HINT, ModelError, read_arrays, read_estimators)
+from pipeline.detectors.model_archives import ESTIMATOR_TYPES, RETRAIN_HINT, ModelError, read_arrays, read_estimators  # noqa: F401 (re-exported)
 from pipeline.paths import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
@@ -50,8 +49,8 @@ _ESTIMATOR_KEY = "__estimator__"
 
 def library_versions() -> dict[str, str]:
     import scipy
-    import skops
     import sklearn
+    import skops
     return {"python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__,
             "scikit-learn": sklearn.__version__, "skops": skops.__version__}
 

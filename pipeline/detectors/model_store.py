@@ -76,11 +76,28 @@ import numpy as np
 from pydantic import Field
 
 from pipeline.detectors.base import Detector, DetectorContext, ParameterError
+
 # the on-disk format; these names are part of this module's interface too (detectors and tests use it)
 from pipeline.detectors.model_files import (  # noqa: F401
-    ARRAYS_FILE, BUFFER_FILE, ESTIMATOR_TYPES, ESTIMATORS_FILE, META_FILE, MODEL_FORMAT, PICKLE_FILE, ModelError,
-    check_compatible, find_model, library_versions, load_state, model_folder_name, read_buffer_csv, read_checked,
-    read_meta, restore_rng, save_model)
+    ARRAYS_FILE,
+    BUFFER_FILE,
+    ESTIMATOR_TYPES,
+    ESTIMATORS_FILE,
+    META_FILE,
+    MODEL_FORMAT,
+    PICKLE_FILE,
+    ModelError,
+    check_compatible,
+    find_model,
+    library_versions,
+    load_state,
+    model_folder_name,
+    read_buffer_csv,
+    read_checked,
+    read_meta,
+    restore_rng,
+    save_model,
+)
 from pipeline.records import OK_TEXT, UNDEFINED_TEXT, DetectorOutput, SampleBatch, Status
 
 log = logging.getLogger(__name__)

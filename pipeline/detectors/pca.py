@@ -10,8 +10,16 @@ from typing_extensions import NotRequired, TypedDict
 
 from pipeline.detectors.dense import dense
 from pipeline.detectors.isolation_forest import MaxSamples, check_forest, check_forest_conf, fit_forest, judge_forest
-from pipeline.detectors.model_store import (LoadModelFrom, ModelDetector, ModelError, RandomState, RetrainFile,
-                                            RetrainInterval, SamplesForRetrain, TrainData)
+from pipeline.detectors.model_store import (
+    LoadModelFrom,
+    ModelDetector,
+    ModelError,
+    RandomState,
+    RetrainFile,
+    RetrainInterval,
+    SamplesForRetrain,
+    TrainData,
+)
 
 
 @with_config(ConfigDict(extra="forbid"))

@@ -7,7 +7,7 @@ from typing import Annotated
 import numpy as np
 from pydantic import Field
 
-from pipeline.detectors.base import MAX_WINDOW, ParameterError, Detector
+from pipeline.detectors.base import MAX_WINDOW, Detector, ParameterError
 from pipeline.detectors.model_store import RandomState
 from pipeline.records import OK_TEXT, UNDEFINED_TEXT, DetectorOutput, SampleBatch, Status
 

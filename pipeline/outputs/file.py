@@ -26,10 +26,10 @@ from typing import Annotated, Literal
 import orjson
 from pydantic import Field
 
-from pipeline.parameters import ParameterError
 from pipeline.outputs.base import Output, RunContext
 from pipeline.outputs.formatting import FIELDS, Columns, json_records, terminal_lines
 from pipeline.outputs.paths import escapes_log_dir, output_file
+from pipeline.parameters import ParameterError
 from pipeline.records import ResultBatch
 
 log = logging.getLogger(__name__)

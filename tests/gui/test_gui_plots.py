@@ -25,8 +25,8 @@ from gui.plots import (
     View,
     X,
 )
-from pipeline.live.run_state import RunState
 from pipeline.live.frames import DetectorChunk
+from pipeline.live.run_state import RunState
 from pipeline.records import Status
 from pipeline.views import VIEWS
 

@@ -205,7 +205,8 @@ def test_member_configuration_errors_name_the_nested_key():
     ({"anomaly_algorithms_configurations": [{"UL": 1, "LL": 0}, {"UL": 1, "LL": 0}]},
      "anomaly_detection_conf[0].anomaly_algorithms_configurations: expected 1 entries, one per anomaly_algorithms"),
     ({"status_determiner": "XOR()"},
-     "anomaly_detection_conf[0].status_determiner: unknown status determiner 'XOR()'; known: AND, OR, PercentScore, PercentScore_Alicante"),
+     "anomaly_detection_conf[0].status_determiner: unknown status determiner 'XOR()'; "
+     "known: AND, OR, PercentScore, PercentScore_Alicante"),
     ({"status_determiner": "PercentScore", "status_determiner_conf": {"interval": 60}},
      "anomaly_detection_conf[0].status_determiner_conf.data_interval: required key is missing"),
     ({"anomaly_algorithms_configurations": [{"UL": 1, "LL": 0, "filtering": "noon"}]},

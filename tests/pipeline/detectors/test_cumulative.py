@@ -12,8 +12,16 @@ import pytest
 
 from pipeline.detectors.cumulative import Cumulative
 from tests.conftest import batch_of
-from tests.reference_loops_stats import (cumulative_loop, load_refvector, mismatches, parameters, random_cuts,
-                                         random_stream, replay, run_in_batches)
+from tests.reference_loops_stats import (
+    cumulative_loop,
+    load_refvector,
+    mismatches,
+    parameters,
+    random_cuts,
+    random_stream,
+    replay,
+    run_in_batches,
+)
 
 
 @pytest.mark.parametrize("stem", ["Cumulative__classic__sine_spikes", "Cumulative__fork__sine_spikes"])

@@ -16,8 +16,17 @@ import pytest
 from pipeline.config import ConfigError, parse_config
 from pipeline.detectors.ema_percentile import EMA_Percentile
 from tests.conftest import batch_of
-from tests.reference_loops_stats import (ema_percentile_loop, load_refvector, mismatches, parameters, percentile_linear,
-                                         random_cuts, random_stream, replay, run_in_batches)
+from tests.reference_loops_stats import (
+    ema_percentile_loop,
+    load_refvector,
+    mismatches,
+    parameters,
+    percentile_linear,
+    random_cuts,
+    random_stream,
+    replay,
+    run_in_batches,
+)
 
 
 @pytest.mark.parametrize("stem,mismatching", [("EMA_Percentile__p95__sine_spikes", 0),

@@ -15,8 +15,16 @@ import pytest
 from pipeline.config import ConfigError, parse_config
 from pipeline.detectors.filtering import Filtering
 from tests.conftest import batch_of
-from tests.reference_loops_stats import (filtering_loop, load_refvector, mismatches, parameters,
-                                         random_cuts, random_stream, replay, run_in_batches)
+from tests.reference_loops_stats import (
+    filtering_loop,
+    load_refvector,
+    mismatches,
+    parameters,
+    random_cuts,
+    random_stream,
+    replay,
+    run_in_batches,
+)
 
 UNIT = dict(filter_order=3, cutoff_frequency=0.4, UL=1, LL=0, warning_stages=[0.7, 0.9])
 ORIGINAL = dict(original_initial_state=True, original_negative_check=True)

@@ -18,8 +18,16 @@ from numpy.lib.stride_tricks import sliding_window_view
 from pipeline.detectors.hampel import Hampel
 from pipeline.records import SampleBatch
 from tests.conftest import REFVECTORS, batch_of
-from tests.reference_loops_stats import (hampel_loop, load_refvector, mismatches, parameters, random_cuts,
-                                         random_stream, replay, run_in_batches)
+from tests.reference_loops_stats import (
+    hampel_loop,
+    load_refvector,
+    mismatches,
+    parameters,
+    random_cuts,
+    random_stream,
+    replay,
+    run_in_batches,
+)
 
 
 def same(a, b):

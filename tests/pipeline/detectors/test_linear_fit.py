@@ -14,8 +14,16 @@ import pytest
 
 from pipeline.detectors.linear_fit import LinearFit
 from tests.conftest import batch_of
-from tests.reference_loops_stats import (linear_fit_loop, load_refvector, mismatches, parameters, random_cuts,
-                                         random_stream, replay, run_in_batches)
+from tests.reference_loops_stats import (
+    linear_fit_loop,
+    load_refvector,
+    mismatches,
+    parameters,
+    random_cuts,
+    random_stream,
+    replay,
+    run_in_batches,
+)
 
 
 @pytest.mark.parametrize("stem,mismatching", [("LinearFit__fork__sine_spikes", 334),

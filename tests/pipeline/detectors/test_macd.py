@@ -11,8 +11,15 @@ import pytest
 
 from pipeline.detectors.macd import MACD
 from tests.conftest import batch_of
-from tests.reference_loops_stats import (load_refvector, macd_loop, parameters, random_cuts, random_stream, replay,
-                                         run_in_batches)
+from tests.reference_loops_stats import (
+    load_refvector,
+    macd_loop,
+    parameters,
+    random_cuts,
+    random_stream,
+    replay,
+    run_in_batches,
+)
 
 
 def codes(detector, values):

@@ -20,13 +20,23 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from pipeline.config import load_config, resolve_data_path
+from pipeline.detectors import model_archives
 from pipeline.detectors.base import DetectorContext
 from pipeline.detectors.clustering import Clustering
-from pipeline.detectors import model_archives
 from pipeline.detectors.gan import GAN
 from pipeline.detectors.isolation_forest import IsolationForest
-from pipeline.detectors.model_store import (ARRAYS_FILE, BUFFER_FILE, ESTIMATORS_FILE, ESTIMATOR_TYPES, META_FILE,
-                                            PICKLE_FILE, ModelDetector, ModelError, RetrainBuffer, memory_context)
+from pipeline.detectors.model_store import (
+    ARRAYS_FILE,
+    BUFFER_FILE,
+    ESTIMATOR_TYPES,
+    ESTIMATORS_FILE,
+    META_FILE,
+    PICKLE_FILE,
+    ModelDetector,
+    ModelError,
+    RetrainBuffer,
+    memory_context,
+)
 from pipeline.detectors.pca import PCA
 from pipeline.run import RunSetup
 from tests.conftest import ROOT, batch_of, write_config

@@ -12,8 +12,14 @@ from numpy.lib.stride_tricks import sliding_window_view
 from pipeline.config import ConfigError, parse_config
 from pipeline.detectors.percentile import Percentile
 from tests.conftest import REFVECTORS, batch_of
-from tests.reference_loops_stats import (load_refvector, percentile_loop, random_cuts, random_stream, replay,
-                                         run_in_batches)
+from tests.reference_loops_stats import (
+    load_refvector,
+    percentile_loop,
+    random_cuts,
+    random_stream,
+    replay,
+    run_in_batches,
+)
 
 
 def test_the_crashing_configuration_of_the_original_runs(sine_spikes):

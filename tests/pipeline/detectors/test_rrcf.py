@@ -52,14 +52,14 @@ def check_trees(forest: RandomCutForest, window: list[np.ndarray]) -> None:
     for t in range(forest.num_trees):
         leaves: Counter = Counter()
 
-        def visit(node, parent):
+        def visit(node, parent, t=t, leaves=leaves):
             assert forest.parent[node] == parent
             if node - forest.offset[t] < S:
                 assert np.array_equal(forest.lo[node], forest.hi[node])
                 leaves[tuple(forest.lo[node])] += int(forest.count[node])
                 return forest.count[node], forest.lo[node], forest.hi[node]
-            n1, lo1, hi1 = visit(forest.left[node], node)
-            n2, lo2, hi2 = visit(forest.right[node], node)
+            n1, lo1, hi1 = visit(forest.left[node], node, t, leaves)
+            n2, lo2, hi2 = visit(forest.right[node], node, t, leaves)
             q, cut = forest.cut_dim[node], forest.cut[node]
             assert hi1[q] <= cut < lo2[q]
             assert forest.count[node] == n1 + n2

@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 
 from pipeline.detectors import DETECTORS
-from pipeline.detectors.trend_classification import (FLAT, TrendClassification, normalise,
-                                                      synthetic_windows)
+from pipeline.detectors.trend_classification import FLAT, TrendClassification, normalise, synthetic_windows
 from tests.conftest import batch_of
 
 PARAMS = dict(num_samples=400, N=12, averaging=3, prediction_conv=4, train_noise=0.05,

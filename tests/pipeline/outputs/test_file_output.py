@@ -10,8 +10,8 @@ import shutil
 import numpy as np
 import pytest
 
-from pipeline.detectors.border_check import BorderCheck
 from pipeline.detectors.base import ParameterError
+from pipeline.detectors.border_check import BorderCheck
 from pipeline.engine import DetectorRun
 from pipeline.outputs import RunContext
 from pipeline.outputs.file import FileOutput

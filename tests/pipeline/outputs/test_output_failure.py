@@ -6,8 +6,6 @@ import json
 import subprocess
 import sys
 
-import pytest
-
 from tests.conftest import ROOT, write_config
 
 DATA = ROOT / "resources" / "data" / "ads-1.csv"
