@@ -80,3 +80,24 @@ def replay_slice(config_path: Path, folder: Path, rows: int = MODEL_CONFIG_ROWS)
             if isinstance(conf.get(key), str) and (ROOT / conf[key]).exists():
                 conf[key] = str(ROOT / conf[key])
     return write_config(folder / config_path.name, config)
+
+
+INJECTED_FAILURE = "injected detector failure"
+
+
+@pytest.fixture
+def border_check_fails_on_third_batch(monkeypatch):
+    """Every BorderCheck raises ``ValueError(INJECTED_FAILURE)`` on the third batch it is given
+    (counted over all instances), after two normal ones: a run that fails part way through."""
+    from pipeline.detectors.border_check import BorderCheck
+
+    calls = {"n": 0}
+    original = BorderCheck.update
+
+    def failing_update(self, samples):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise ValueError(INJECTED_FAILURE)
+        return original(self, samples)
+
+    monkeypatch.setattr(BorderCheck, "update", failing_update)

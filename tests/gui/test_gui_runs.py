@@ -7,7 +7,6 @@ import pytest
 from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import QMessageBox
 
-from pipeline.detectors.border_check import BorderCheck
 from pipeline.live.run_state import RunState
 from pipeline.records import Status
 
@@ -98,17 +97,7 @@ def test_closing_during_a_run_stops_it_flushes_and_closes(qtbot, make_window, tm
 
 
 def test_engine_error_stops_the_run_shows_it_and_keeps_what_was_written(
-        qtbot, make_window, monkeypatch, tmp_path):
-    calls = {"n": 0}
-    original = BorderCheck.update
-
-    def failing_update(self, samples):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise ValueError("injected detector failure")
-        return original(self, samples)
-
-    monkeypatch.setattr(BorderCheck, "update", failing_update)
+        qtbot, make_window, border_check_fails_on_third_batch, tmp_path):
     window = make_window(batch_size=1000)
     assert window.load_config(BORDER)
     with qtbot.waitSignal(window.run_finished, timeout=10_000) as finished:

@@ -8,7 +8,6 @@ import pytest
 
 from gui.run_controller import RunController, StartError
 from pipeline.config import load_config
-from pipeline.detectors.border_check import BorderCheck
 from pipeline.live.run_state import RunState
 from pipeline.run_modes import RunMode
 
@@ -103,17 +102,8 @@ def test_stop_ends_a_slow_replay_promptly(qtbot, make_controller, tmp_path):
     assert len(written) - 1 == seen.samples < ROWS
 
 
-def test_a_failing_run_signals_the_failure_then_finishes_in_error(qtbot, make_controller, monkeypatch):
-    calls = {"n": 0}
-    original = BorderCheck.update
-
-    def failing_update(self, samples):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise ValueError("injected detector failure")
-        return original(self, samples)
-
-    monkeypatch.setattr(BorderCheck, "update", failing_update)
+def test_a_failing_run_signals_the_failure_then_finishes_in_error(qtbot, make_controller,
+                                                                  border_check_fails_on_third_batch):
     controller, seen = make_controller(batch_size=1000)
     with qtbot.waitSignal(controller.failed, timeout=10_000) as failed:
         assert controller.start()

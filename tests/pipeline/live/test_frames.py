@@ -4,26 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.live.frames import FrameCollector
-from pipeline.records import ResultBatch, SampleBatch
-
-TEXTS = ("OK", "Undefined", "Error: above", "Error: below", "Warning0: above", "Warning0: below")
-CODES = np.array([1, 2, -1, -1, 0, 0], dtype=np.int8)
-
-
-def results(detector: int, start: int, status_idx) -> ResultBatch:
-    idx = np.asarray(status_idx, dtype=np.int16)
-    t = np.arange(start, start + len(idx), dtype=np.float64)
-    samples = SampleBatch(t, t, t[:, None] / 10, np.arange(start, start + len(idx)))
-    return ResultBatch(detector, "test", samples, idx, idx / 10.0, TEXTS, CODES,
-                       lines={"UL": np.full(len(idx), 5.0)})
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
+from pipeline.records import SampleBatch
+from tests.result_batches import FakeClock, results
 
 
 def test_collector_never_drops_and_never_exceeds_the_rate():

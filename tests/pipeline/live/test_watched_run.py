@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from pipeline.config import load_config
-from pipeline.detectors.border_check import BorderCheck
 from pipeline.live.live_source import LiveSource
 from pipeline.live.pacing import PacedSource
 from pipeline.live.run_state import RunState
@@ -117,17 +116,7 @@ def test_stop_ends_a_slow_replay_promptly_and_the_outputs_hold_what_was_processe
 
 
 def test_a_failing_detector_ends_the_run_with_the_failure_reported_before_the_outcome(
-        small_config, tmp_path, monkeypatch):
-    calls = {"n": 0}
-    original = BorderCheck.update
-
-    def failing_update(self, samples):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise ValueError("injected detector failure")
-        return original(self, samples)
-
-    monkeypatch.setattr(BorderCheck, "update", failing_update)
+        small_config, tmp_path, border_check_fails_on_third_batch):
     watch = Watch(small_config, tmp_path / "log", batch_size=100)
     watch.join()
     assert watch.events[-2:] == ["failed: injected detector failure", "error"]
