@@ -126,7 +126,11 @@ def validate_component(registry: Registry, name: Any, conf: Any, name_path: str,
         conf = {}
     if not isinstance(conf, dict):
         return None, [f"{conf_path}: expected an object, got {show(conf)}"]
-    cls = registry.resolve(canonical)
+    try:
+        cls = registry.resolve(canonical)
+    except ImportError as err:  # a library of the component is missing or broken on this machine
+        return None, [f"{name_path}: {canonical} cannot be loaded on this machine ({err}); install the "
+                      "requirements again: bash scripts/setup.sh"]
     model = parameter_model(cls)
     accepted = set(model.model_fields)
     params = {}

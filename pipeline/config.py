@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
-from typing import Any, Callable, Mapping, Optional, Sequence
+from typing import Any, Callable, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -52,7 +51,7 @@ class TopLevelKeys(BaseModel):
         'the detector name ("Welford()", with or without "()"), or a list of names'))
     anomaly_detection_conf: Any = Field(default_factory=dict, description=(
         "one configuration object per detector, in the same order (an object for a single detector)"))
-    file_name: Optional[str] = Field(None, min_length=1, json_schema_extra={"expected": "a file path"},
+    file_name: str = Field(None, min_length=1, json_schema_extra={"expected": "a file path"},
                                      description="the input file of -f and -fk runs (CSV, JSON or JSON Lines)")
     filtering: Any = Field(None, description=(
         'one time-of-day filter per detector: "None" or "[[H, M, S], [H, M, S]]" (time, tolerance)'))
@@ -95,7 +94,6 @@ class DetectorConfig:
     time_filters: tuple[TimeOfDayFilter, ...] = ()
     features: FeatureSpec | None = None
     normalization: ComponentConfig | None = None
-    raw: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def algorithm(self) -> str:
@@ -110,7 +108,6 @@ class RunConfig:
     detectors: tuple[DetectorConfig, ...]
     file_name: Path | None
     kafka: KafkaConfig | None
-    raw: Mapping[str, Any]
 
     @property
     def name(self) -> str:
@@ -216,8 +213,7 @@ def parse_config(raw: Any, source: Path) -> RunConfig:
     kafka = parse_kafka(raw, problems)
     if problems:
         raise ConfigError(problems)
-    return RunConfig(source=source, detectors=tuple(detectors), file_name=file_name, kafka=kafka,
-                     raw=MappingProxyType(raw))
+    return RunConfig(source=source, detectors=tuple(detectors), file_name=file_name, kafka=kafka)
 
 
 def parse_stream_filters(spec: Any, count: int, problems: list[str]) -> list[TimeOfDayFilter | None]:
@@ -282,8 +278,7 @@ def parse_detector(index: int, alg: Any, conf: Any, stream_filter: TimeOfDayFilt
         log.warning("%s.warning_stages%s", path, note)
     return DetectorConfig(index=index, detector=detector, input_vector_size=size,
                           outputs=tuple(outputs), visualizations=tuple(views),
-                          time_filters=tuple(filters), features=features, normalization=normalization,
-                          raw=MappingProxyType(conf))
+                          time_filters=tuple(filters), features=features, normalization=normalization)
 
 
 def parse_components(registry: Registry, conf: dict, names_key: str, confs_key: str, path: str,

@@ -15,6 +15,10 @@ class RunMode(str, Enum):
     FILE_THEN_KAFKA = "filekafka"
 
     @classmethod
+    def _missing_(cls, value: object) -> "RunMode":
+        raise ValueError(f"run mode must be one of {', '.join(repr(m.value) for m in cls)}, got {value!r}")
+
+    @classmethod
     def from_flags(cls, file: bool, filekafka: bool) -> "RunMode":
         return cls.FILE if file else cls.FILE_THEN_KAFKA if filekafka else cls.KAFKA
 

@@ -13,6 +13,7 @@ from pipeline.config import ConfigError, RunConfig, input_widths
 from pipeline.consumers.base import Source
 from pipeline.consumers.file import FileConsumer
 from pipeline.dead_letter import DeadLetterFile, DeadLetterSink, dead_letter_path
+from pipeline.kafka.options import detector_topics
 from pipeline.outputs.base import RunContext
 from pipeline.run_modes import RunMode
 
@@ -28,8 +29,6 @@ def stream_width(config: RunConfig) -> int:
 
 def detector_topics_of(config: RunConfig) -> list[str]:
     """The topic each detector reads (``ConfigError`` when the config has no usable topics)."""
-    from pipeline.kafka.options import detector_topics
-
     if config.kafka is None:
         raise ConfigError("topics: required to read Kafka (run without -f), but the config has none")
     try:

@@ -85,3 +85,27 @@ def test_a_headless_run_loads_no_qt_module():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def layer_of(module: str) -> int:
+    """The index of ``module``'s layer (0 is the top); a submodule is in its package's layer."""
+    for index, layer in enumerate(layers()):
+        if any(module == name or module.startswith(name + ".") for name in layer):
+            return index
+    raise AssertionError(f"{module} has no layer")
+
+
+def test_a_registry_names_only_classes_its_own_layer_may_import():
+    """Registries load classes from "module:Class" strings, which import-linter cannot see: a string
+    naming a module of a higher layer would be an upward import in disguise."""
+    from pipeline.detectors import DETECTORS
+    from pipeline.normalization import NORMALIZERS
+    from pipeline.outputs import OUTPUTS
+    from pipeline.views import VIEWS
+
+    upward = [f"{registry.kind} {name}: {target}" for registry, home in
+              [(DETECTORS, "pipeline.detectors"), (OUTPUTS, "pipeline.outputs"),
+               (NORMALIZERS, "pipeline.normalization"), (VIEWS, "pipeline.views")]
+              for name, target in registry.classes.items() if isinstance(target, str)
+              and layer_of(target.partition(":")[0]) < layer_of(home)]
+    assert upward == []

@@ -14,6 +14,7 @@ the file leaves them out (the file wins); they never appear in ``repr``, logs or
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 from pathlib import Path
@@ -34,6 +35,8 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from pipeline.config_values import as_list, show
+
+log = logging.getLogger(__name__)
 
 DEFAULT_CLIENT_ID = "stream-anomaly-monitor"
 DEFAULT_GROUP_PREFIX = "stream-anomaly-monitor."
@@ -297,13 +300,15 @@ def parse_kafka(raw: dict, problems: list[str], environ: Mapping[str, str] | Non
 
     ``environ`` (default ``os.environ``) supplies secrets the config leaves out. Problems are
     appended to ``problems`` (one message per key) and None is returned."""
-    given = {key: raw[key] for key in KAFKA_KEYS if key in raw}
+    # null means "not given", as in the original, whose keys were read with .get()
+    given = {key: raw[key] for key in KAFKA_KEYS if raw.get(key) is not None}
     if not given:
         return None
     environ = os.environ if environ is None else environ
     for key, variable in FROM_ENVIRONMENT.items():
         if given.get(key) is None and environ.get(variable):
             given[key] = environ[variable]
+    found: list[str] = []
     try:
         return KafkaConfig.model_validate(given)
     except ValidationError as err:
@@ -313,8 +318,15 @@ def parse_kafka(raw: dict, problems: list[str], environ: Mapping[str, str] | Non
                 path = message.split(":", 1)[0]
                 if path not in reported:  # one message per key or item, however many checks it failed
                     reported.add(path)
-                    problems.append(message)
+                    found.append(message)
+    if "topics" not in given and "bootstrap_servers" not in given:
+        # Without topics or brokers the keys only configure Kafka outputs. A file config may carry
+        # keys of a former Kafka use, which never stopped its runs: wrong ones are ignored, loudly.
+        for message in found:
+            log.warning("%s (ignored: the config has no topics or bootstrap_servers)", message)
         return None
+    problems.extend(found)
+    return None
 
 
 def detector_topics(kafka: KafkaConfig, count: int) -> list[str]:

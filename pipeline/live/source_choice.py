@@ -33,6 +33,7 @@ def available_modes(config: RunConfig | None) -> list[RunMode]:
 
 def describe(config: RunConfig | None, mode: RunMode) -> str:
     """What ``mode`` reads: ``"ads-1.csv"``, ``"Kafka sensors @ localhost:9092"`` or both."""
+    mode = RunMode(mode)
     file_text = config.file_name.name if config and config.file_name else "no file"
     if mode is RunMode.FILE:
         return file_text

@@ -11,7 +11,7 @@ from pipeline.registry import Registry
 OUTPUTS: Registry[Output] = Registry("output", {
     "TerminalOutput": "pipeline.outputs.terminal:TerminalOutput",
     "FileOutput": "pipeline.outputs.file:FileOutput",
-    "KafkaOutput": "pipeline.kafka.output:KafkaOutput",
+    "KafkaOutput": "pipeline.outputs.kafka:KafkaOutput",
 })
 
 __all__ = ["OUTPUTS", "Output", "RunContext"]

@@ -99,6 +99,9 @@ def test_bad_kafka_values_are_refused_with_the_key(raw, expected):
 def test_any_value_of_any_key_is_judged_with_a_message_naming_the_key_never_an_exception(key):
     for value in (None, 5, -1, 1.5, True, "", " ", "x y", [], [1], [""], ["a b"], {}, {"a": 1}):
         config, problems = kafka({"topics": ["t"], key: value})
+        if key == "topics" and value is None:  # null is "not given": a config without Kafka
+            assert config is None and problems == []
+            continue
         assert (config is None) == bool(problems)
         for message in problems:  # a disagreement between keys may be named after the other key
             assert message.split(":")[0].split("[")[0] in KAFKA_KEYS, message
@@ -160,3 +163,18 @@ def test_kafka_output_topic_follows_the_original_naming_or_is_given():
     with pytest.raises(ConfigError, match=r"anomaly_detection_conf\[0\].output_conf\[0\].node_id: expected "
                                           r"node_id \(topic anomalies_<node_id>\) or topic"):
         parse_config(raw, Path("k.json"))
+
+
+@pytest.mark.parametrize("key", ["client_id", "security_protocol", "dead_letter", "dead_letter_topic",
+                                 "auto_offset_reset", "session_timeout_ms"])
+def test_a_null_key_means_its_default_as_in_the_original(key):
+    config, problems = kafka({"topics": ["t"], key: None})
+    assert problems == [] and getattr(config, key) == KafkaConfig.model_fields[key].default
+
+
+def test_wrong_kafka_keys_without_topics_or_servers_are_ignored_with_a_warning_as_before(caplog):
+    """A file config may still carry keys of a former Kafka use; they never stopped its -f runs."""
+    config, problems = kafka({"group_id": "g", "auto_offset_reset": "Latest"})
+    assert config is None and problems == []
+    assert ('auto_offset_reset: expected "earliest" or "latest", got "Latest" (ignored: the config has no '
+            "topics or bootstrap_servers)") in caplog.text

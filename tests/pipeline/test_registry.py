@@ -87,3 +87,14 @@ def test_every_kind_rebuilds_from_params(registry, name, conf):
     assert set(params) == set(cls.parameter_names())
     assert {k: params[k] for k in conf} == conf
     assert type(component)(**params).params() == params
+
+
+def test_a_component_whose_library_is_missing_is_a_config_problem_not_a_traceback():
+    from pipeline.components import validate_component
+
+    registry = Registry("detector", {"Gone": "no_such_library_here:Gone"})
+    component, problems = validate_component(registry, "Gone()", {}, "anomaly_detection_alg[0]",
+                                             "anomaly_detection_conf[0]")
+    assert component is None
+    assert problems == ["anomaly_detection_alg[0]: Gone cannot be loaded on this machine (No module named "
+                        "'no_such_library_here'); install the requirements again: bash scripts/setup.sh"]
