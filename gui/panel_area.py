@@ -42,7 +42,8 @@ def natural_key(text: str) -> tuple:
 
 
 class PanelArea(QWidget):
-    """The note on unplotted streams above the scrolled panels (see the module doc).
+    """The scrolled panels, one per detector and stream, with the note on unplotted streams above
+    them; owns the render tick, following and centring (see the module doc).
 
     Signals
     -------

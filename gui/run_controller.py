@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from PyQt5 import sip
 from PyQt5.QtCore import QObject, QThread, pyqtSignal
 
 from gui.worker import RunWorker
@@ -190,8 +191,9 @@ class RunController(QObject):
             self._set_state(RunState.READING)
 
     def stop(self) -> None:
-        """Ask the run to stop; ``finished`` follows once the outputs are flushed."""
-        if self._worker is not None and self.state != RunState.STOPPING:
+        """Ask the run to stop; ``finished`` follows once the outputs are flushed. A run that has
+        already reported its outcome is not asked (it would stay "stopping..." for good)."""
+        if self._worker is not None and self.state != RunState.STOPPING and self.outcome is None:
             self._worker.watched.stop()
             self._set_state(RunState.STOPPING)
 
@@ -215,6 +217,13 @@ class RunController(QObject):
         self.outcome = RunState(outcome)
 
     def _on_thread_finished(self) -> None:
+        # QThread.finished is emitted from the ending thread, before it has quite ended. Dropping
+        # the last reference to the (Python-owned) QThread now would destroy it, and its
+        # destructor waits for the thread while holding the GIL, which the ending thread needs to
+        # delete the worker: a deadlock. wait() releases the GIL and returns once it has ended.
+        thread = self._thread
+        if thread is not None and not sip.isdeleted(thread):
+            thread.wait()
         self._thread = self._worker = None
         self.ended_at = time.monotonic()
         self.finished.emit(self.outcome or RunState.ERROR)

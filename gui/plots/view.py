@@ -31,7 +31,7 @@ class View(Protocol):
     """
 
     def render(self, data_changed: bool) -> None:
-        """Draw for the window's render tick (up to 30 Hz), right before Qt paints.
+        """Draw for the window's render tick (about 60 Hz), right before Qt paints.
 
         ``data_changed``: the panel's buffers got samples since this view last rendered (or were
         cleared). False means only the visible range may have moved; a view whose picture does

@@ -97,3 +97,14 @@ def test_every_shipped_config_runs_in_the_window(name, make_window, run_to_end, 
     assert len(window.panels) == len(window.config.detectors)
     assert all(panel.samples > 0 for panel in window.panels)
     assert window.model.total == sum(panel.anomalies for panel in window.panels)
+
+
+def test_a_kafka_only_config_says_at_once_what_its_panels_wait_for(make_window, tmp_path):
+    """(Before the window was split up, this text appeared only after Start or a change of source.)"""
+    config = {"bootstrap_servers": ["127.0.0.1:1"], "topics": ["sensors"], "anomaly_detection_alg": ["BorderCheck()"],
+              "anomaly_detection_conf": [{"input_vector_size": 1, "UL": 2.5, "LL": -2.5}]}
+    (tmp_path / "kafka_only.json").write_text(json.dumps(config))
+    window = make_window()
+    assert window.load_config(str(tmp_path / "kafka_only.json"))
+    assert window.mode == "kafka"
+    assert "topic sensors (one panel per message key)" in window.panels[0].title.text()

@@ -153,3 +153,23 @@ def test_a_report_crossing_a_newer_request_is_dropped(qtbot, make_controller):
     controller.stop()
     controller.worker.state_changed.emit(RunState.READING)  # while stopping only the outcome counts
     assert controller.state == RunState.STOPPING
+
+
+def test_runs_one_after_another_each_end_with_their_thread_gone(qtbot, make_controller):
+    """The controller waits for a run's thread before letting it go: dropping a QThread that is
+    still ending deadlocked the GUI thread (about one run in four, found in review)."""
+    controller, seen = make_controller()
+    for run in range(1, 16):
+        with qtbot.waitSignal(controller.finished, timeout=30_000):
+            assert controller.start()
+        assert seen.outcomes == [RunState.FINISHED] * run and controller.worker is None
+
+
+def test_stop_after_the_run_has_ended_changes_nothing(qtbot, make_controller):
+    controller, seen = make_controller()
+    with qtbot.waitSignal(controller.finished, timeout=30_000):
+        assert controller.start()
+        # connected after the controller's own slot: runs once the outcome is in, before the
+        # thread has ended (an operator's Stop between the two)
+        controller.worker.finished.connect(lambda _outcome: controller.stop())
+    assert controller.state == RunState.FINISHED and seen.states[-1] == RunState.FINISHED
