@@ -3,7 +3,7 @@
 Contract: the engine runs unchanged on a worker QThread, and the window is one more engine
 listener. Results cross threads only as copies, batched into ``pipeline.live.frames.Frame``
 objects at most ~30 times a second plus a final one; nothing is dropped. The window draws from
-bounded ring buffers (``pipeline.live.ring_buffer``), so memory stays flat on an endless stream.
+bounded ring buffers (``pipeline.ring_buffer``), so memory stays flat on an endless stream.
 Stopping uses the engine's stop flag; pausing and the replay speed of file runs use
 ``pipeline.live.pacing``, pausing a Kafka run ``pipeline.live.live_source`` (which keeps the
 consumer in its group). Everything of a watched run that needs no Qt (the run itself, its

@@ -26,8 +26,8 @@ from gui.plots.status_points import StatusPointsView
 from gui.plots.view import DEFAULT_WINDOW, View
 from gui.plots.view_table import view_widget
 from pipeline.live.frames import DetectorChunk, StreamInfo
-from pipeline.live.ring_buffer import RingBuffer
 from pipeline.records import Status
+from pipeline.ring_buffer import RingBuffer
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from pipeline.live.ring_buffer import RingBuffer
+from pipeline.ring_buffer import RingBuffer
 
 #: Samples a windowed view (scrolling plot, status points) shows when the config does not say.
 DEFAULT_WINDOW = 500

@@ -99,6 +99,7 @@ from pipeline.detectors.model_files import (  # noqa: F401
     save_model,
 )
 from pipeline.records import OK_TEXT, UNDEFINED_TEXT, DetectorOutput, SampleBatch, Status
+from pipeline.ring_buffer import RingBuffer
 
 log = logging.getLogger(__name__)
 
@@ -149,44 +150,29 @@ def memory_context(vectors, name: str = "memory") -> DetectorContext:
 # -- the retrain buffer --------------------------------------------------------------------------
 
 class RetrainBuffer:
-    """The last ``capacity`` (timestamp, vector) rows, in arrival order (a ring)."""
+    """The last ``capacity`` (timestamp, vector) rows, in arrival order: a ``RingBuffer`` whose
+    first column is the timestamp, made when the first rows show the vectors' width."""
 
     def __init__(self, capacity: int):
         self.capacity = capacity
-        self._ts = np.empty(0)
-        self._x: np.ndarray | None = None
-        self._start = 0
-        self._size = 0
+        self._ring: RingBuffer | None = None
 
     def __len__(self) -> int:
-        return self._size
+        return 0 if self._ring is None else self._ring.count
 
     def extend(self, timestamps: np.ndarray, vectors: np.ndarray) -> None:
-        m = len(vectors)
-        if m == 0:
+        if len(vectors) == 0:
             return
-        if self._x is None:
-            self._x = np.empty((self.capacity, vectors.shape[1]))
-            self._ts = np.empty(self.capacity)
-        if m >= self.capacity:
-            self._x[:] = vectors[-self.capacity:]
-            self._ts[:] = timestamps[-self.capacity:]
-            self._start, self._size = 0, self.capacity
-            return
-        end = (self._start + self._size) % self.capacity
-        positions = (end + np.arange(m)) % self.capacity
-        self._x[positions] = vectors
-        self._ts[positions] = timestamps
-        overflow = max(0, self._size + m - self.capacity)
-        self._start = (self._start + overflow) % self.capacity
-        self._size = min(self.capacity, self._size + m)
+        if self._ring is None:
+            self._ring = RingBuffer(self.capacity, 1 + vectors.shape[1])
+        self._ring.extend(np.vstack([np.asarray(timestamps, dtype=np.float64)[None, :], np.asarray(vectors).T]))
 
     def rows(self) -> tuple[np.ndarray, np.ndarray]:
         """(timestamps, vectors), oldest first (copies)."""
-        if self._x is None:
+        if self._ring is None:
             return np.empty(0), np.empty((0, 0))
-        order = (self._start + np.arange(self._size)) % self.capacity
-        return self._ts[order], self._x[order]
+        rows = self._ring.view()
+        return rows[0].copy(), rows[1:].T.copy()
 
 
 # -- the base class ------------------------------------------------------------------------------

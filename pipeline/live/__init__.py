@@ -7,8 +7,8 @@
   pauses a Kafka stream while keeping its consumer in the group; ``ticking.TickingSource`` calls
   back after every poll.
 - ``frames.FrameCollector`` turns result batches into rate-bounded ``Frame`` copies, one stream
-  (detector, topic, key) per plot; ``ring_buffer.RingBuffer`` keeps a stream's newest rows in
-  bounded memory.
+  (detector, topic, key) per plot, which a viewer keeps in ``pipeline.ring_buffer.RingBuffer``s
+  (bounded memory; the same ring holds a model detector's retrain buffer).
 - ``totals`` (status counts of a run), ``rate_meter`` (events per second), ``source_choice``
   (which sources a config offers, and how to say so).
 

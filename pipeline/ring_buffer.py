@@ -1,4 +1,5 @@
-"""A fixed-size ring of numeric columns whose newest samples are always one contiguous view.
+"""A fixed-size ring of numeric columns whose newest samples are always one contiguous view: the
+window's plot buffers and a model detector's retrain buffer.
 
 Every sample is written twice, at slot ``i`` and ``i + capacity`` of an array twice as long
 (Friture's ``ringbuffer.py`` trick), so the last ``count`` samples, oldest first, are the slice

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.live.ring_buffer import RingBuffer
+from pipeline.ring_buffer import RingBuffer
 
 
 @pytest.mark.parametrize("sizes", [[1, 2, 3], [5, 5], [7], [2, 9, 1, 3]])
