@@ -4,11 +4,14 @@ first-order recursion under it, which Cumulative's decaying sum uses too.
 Both run as one ``scipy.signal.lfilter`` call per batch with the carried output as the filter's
 state; ``lfilter`` forms ``y_t`` from the same two products and their sum as the per-sample form,
 so a batch result equals the sample-by-sample result bit for bit, however the stream is cut.
+(``lfilter``'s C loop is reached through ``scipy_internals.linear_filter``, which spares a run
+the import of ``scipy.signal``.)
 """
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import lfilter
+
+from pipeline.detectors.scipy_internals import linear_filter
 
 
 def first_order(x: np.ndarray, gain: float, feedback: float, previous: float) -> np.ndarray:
@@ -21,7 +24,7 @@ def first_order(x: np.ndarray, gain: float, feedback: float, previous: float) ->
     >>> first_order(np.array([1.0, 1.0, 0.0]), gain=0.5, feedback=0.5, previous=0.0).tolist()
     [0.5, 0.75, 0.375]
     """
-    y, _ = lfilter([gain], [1.0, -feedback], x, zi=[feedback * previous])
+    y, _ = linear_filter(np.array([gain]), np.array([1.0, -feedback]), x, np.array([feedback * previous]))
     return y
 
 
