@@ -289,7 +289,8 @@ class MainWindow(QMainWindow):
         self.commands.enable(
             running=running, can_start=self.mode in modes and not running,
             can_pause=running and state not in (RunState.STOPPING, RunState.STARTING),
-            can_stop=running and state != RunState.STOPPING, mode_choice=not running and len(modes) > 1,
+            can_stop=running and state != RunState.STOPPING and not state.is_outcome,
+            mode_choice=not running and len(modes) > 1,
             live=self.mode.reads_kafka, has_config=self.config is not None, has_plots=bool(self.panels))
 
     # -- drawing ---------------------------------------------------------------------------------

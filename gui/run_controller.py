@@ -193,7 +193,8 @@ class RunController(QObject):
     def stop(self) -> None:
         """Ask the run to stop; ``finished`` follows once the outputs are flushed. A run that has
         already reported its outcome is not asked (it would stay "stopping..." for good)."""
-        if self._worker is not None and self.state != RunState.STOPPING and self.outcome is None:
+        if (self._worker is not None and self.state != RunState.STOPPING and not self.state.is_outcome
+                and self.outcome is None):
             self._worker.watched.stop()
             self._set_state(RunState.STOPPING)
 

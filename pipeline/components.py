@@ -129,6 +129,8 @@ def validate_component(registry: Registry, name: Any, conf: Any, name_path: str,
     try:
         cls = registry.resolve(canonical)
     except ImportError as err:  # a library of the component is missing or broken on this machine
+        if (err.name or "").split(".")[0] == "pipeline":
+            raise  # our own module: a bug, not something a user can install
         return None, [f"{name_path}: {canonical} cannot be loaded on this machine ({err}); install the "
                       "requirements again: bash scripts/setup.sh"]
     model = parameter_model(cls)

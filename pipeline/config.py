@@ -210,7 +210,8 @@ def parse_config(raw: Any, source: Path) -> RunConfig:
         if file_name is None:
             problems.append(f"file_name: file {raw['file_name']!r} not found (relative names are "
                             f"looked up in {PROJECT_ROOT}, the config's folder and the current folder)")
-    kafka = parse_kafka(raw, problems)
+    has_kafka_output = any(o.name == "KafkaOutput" for d in detectors for o in d.outputs)
+    kafka = parse_kafka(raw, problems, for_outputs=has_kafka_output)
     if problems:
         raise ConfigError(problems)
     return RunConfig(source=source, detectors=tuple(detectors), file_name=file_name, kafka=kafka)

@@ -1,10 +1,12 @@
-"""A fixed-size ring of numeric columns whose newest samples are always one contiguous view: the
-window's plot buffers and a model detector's retrain buffer.
+"""A fixed-size ring of numeric columns: the window's plot buffers and a model detector's
+retrain buffer.
 
-Every sample is written twice, at slot ``i`` and ``i + capacity`` of an array twice as long
-(Friture's ``ringbuffer.py`` trick), so the last ``count`` samples, oldest first, are the slice
-that ends at the write position in the second half. Plots hand that view to ``setData`` without a
-copy, and memory stays flat however long the stream runs.
+A mirrored ring (the default, for plots) writes every sample twice, at slot ``i`` and
+``i + capacity`` of an array twice as long (Friture's ``ringbuffer.py`` trick), so the last
+``count`` samples, oldest first, are the slice that ends at the write position in the second half:
+plots hand that view to ``setData`` without a copy, every frame. A plain ring
+(``mirrored=False``, for a retrain buffer read once per retrain) stores each sample once and
+hands out copies (``rows``). Memory stays flat however long the stream runs.
 """
 from __future__ import annotations
 
@@ -32,12 +34,14 @@ class RingBuffer:
     4
     """
 
-    def __init__(self, capacity: int, columns: int):
+    def __init__(self, capacity: int, columns: int, mirrored: bool = True):
         if capacity < 1:
             raise ValueError(f"capacity: expected >= 1, got {capacity}")
         self.capacity = capacity
         self.columns = columns
-        self._data = np.full((columns, 2 * capacity), np.nan)
+        self.mirrored = mirrored
+        # a plain ring is allocated, not filled: its pages are committed as samples arrive
+        self._data = np.full((columns, 2 * capacity), np.nan) if mirrored else np.empty((columns, capacity))
         self._pos = 0  # next slot to write, in [0, capacity)
         self.count = 0  # valid samples, <= capacity
         self.total = 0  # samples ever written
@@ -54,7 +58,7 @@ class RingBuffer:
             n = cap
         pos = self._pos
         first = min(n, cap - pos)
-        for offset in (0, cap):
+        for offset in ((0, cap) if self.mirrored else (0,)):
             self._data[:, offset + pos:offset + pos + first] = block[:, :first]
             self._data[:, offset:offset + n - first] = block[:, first:]
         self._pos = (pos + n) % cap
@@ -62,9 +66,20 @@ class RingBuffer:
 
     def view(self) -> np.ndarray:
         """The valid samples, oldest first, shape (columns, count); a view, valid until the next
-        ``extend``."""
+        ``extend`` (mirrored rings only)."""
+        if not self.mirrored:
+            raise TypeError("a plain ring has no contiguous view; use rows()")
         end = self._pos + self.capacity
         return self._data[:, end - self.count:end]
+
+    def rows(self) -> np.ndarray:
+        """The valid samples, oldest first, shape (columns, count); a copy."""
+        if self.mirrored:
+            return self.view().copy()
+        start = self._pos - self.count  # negative: the oldest samples are at the end of the array
+        if start >= 0:
+            return self._data[:, start:self._pos].copy()
+        return np.concatenate([self._data[:, start:], self._data[:, :self._pos]], axis=1)
 
     def clear(self) -> None:
         self._pos = 0

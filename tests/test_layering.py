@@ -87,25 +87,41 @@ def test_a_headless_run_loads_no_qt_module():
     assert result.stdout.strip() == "[]"
 
 
-def layer_of(module: str) -> int:
-    """The index of ``module``'s layer (0 is the top); a submodule is in its package's layer."""
-    for index, layer in enumerate(layers()):
-        if any(module == name or module.startswith(name + ".") for name in layer):
-            return index
+def place_of(module: str) -> tuple[int, str, bool]:
+    """``module``'s layer index (0 is the top), the layer member it belongs to (a submodule belongs
+    to its package) and whether that layer's members must not import each other (``|``)."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    contract = next(c for c in config["tool"]["importlinter"]["contracts"] if c["type"] == "layers")
+    for index, layer in enumerate(contract["layers"]):
+        for name in (n.strip() for n in layer.replace("|", ":").split(":")):
+            if module == name or module.startswith(name + "."):
+                return index, name, "|" in layer
     raise AssertionError(f"{module} has no layer")
+
+
+def may_import(importer: str, imported: str) -> bool:
+    """What the layers contract allows: a lower layer, or the same layer unless it is made of
+    independent members and the two are different ones."""
+    (layer, member, independent), (other_layer, other_member, _) = place_of(importer), place_of(imported)
+    if other_layer != layer:
+        return other_layer > layer
+    return member == other_member or not independent
 
 
 def test_a_registry_names_only_classes_its_own_layer_may_import():
     """Registries load classes from "module:Class" strings, which import-linter cannot see: a string
-    naming a module of a higher layer would be an upward import in disguise."""
+    naming a module of a higher layer, or of an independent sibling, would be a forbidden import in
+    disguise."""
     from pipeline.detectors import DETECTORS
     from pipeline.normalization import NORMALIZERS
     from pipeline.outputs import OUTPUTS
     from pipeline.views import VIEWS
 
-    upward = [f"{registry.kind} {name}: {target}" for registry, home in
-              [(DETECTORS, "pipeline.detectors"), (OUTPUTS, "pipeline.outputs"),
-               (NORMALIZERS, "pipeline.normalization"), (VIEWS, "pipeline.views")]
-              for name, target in registry.classes.items() if isinstance(target, str)
-              and layer_of(target.partition(":")[0]) < layer_of(home)]
-    assert upward == []
+    forbidden = [f"{registry.kind} {name}: {target}" for registry, home in
+                 [(DETECTORS, "pipeline.detectors"), (OUTPUTS, "pipeline.outputs"),
+                  (NORMALIZERS, "pipeline.normalization"), (VIEWS, "pipeline.views")]
+                 for name, target in registry.classes.items() if isinstance(target, str)
+                 and not may_import(home, target.partition(":")[0])]
+    assert forbidden == []
+    assert not may_import("pipeline.detectors", "pipeline.consumers.file")  # siblings
+    assert not may_import("pipeline.outputs", "pipeline.run") and may_import("pipeline.outputs", "pipeline.kafka")

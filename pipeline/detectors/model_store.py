@@ -164,14 +164,14 @@ class RetrainBuffer:
         if len(vectors) == 0:
             return
         if self._ring is None:
-            self._ring = RingBuffer(self.capacity, 1 + vectors.shape[1])
+            self._ring = RingBuffer(self.capacity, 1 + vectors.shape[1], mirrored=False)
         self._ring.extend(np.vstack([np.asarray(timestamps, dtype=np.float64)[None, :], np.asarray(vectors).T]))
 
     def rows(self) -> tuple[np.ndarray, np.ndarray]:
         """(timestamps, vectors), oldest first (copies)."""
         if self._ring is None:
             return np.empty(0), np.empty((0, 0))
-        rows = self._ring.view()
+        rows = self._ring.rows()
         return rows[0].copy(), rows[1:].T.copy()
 
 

@@ -7,9 +7,13 @@
    ``benchmarks/startup.py``), while the EMA and its kin need this one loop only. With the same
    float64 arrays it is the very call ``lfilter`` makes, so results are the same bit for bit.
 
-If the extension cannot be loaded, or fails a check of a known result when first used (an
-upgrade of scipy changed it), ``linear_filter`` uses ``scipy.signal.lfilter`` itself: the same
-results, only a slower start. ``tests/pipeline/detectors/test_scipy_internals.py`` fails, naming
+The extension initialises once per process (a single-phase module): loading it registers
+``scipy.signal._sigtools`` in ``sys.modules`` without ``scipy.signal``, and a later import of
+``scipy.signal`` (a Filtering detector) uses that same module.
+
+If the extension cannot be loaded, or fails a check of a known result when first used (an upgrade
+of scipy changed it), ``linear_filter`` uses ``scipy.signal.lfilter`` itself: the same results,
+only a slower start. ``tests/pipeline/detectors/test_scipy_internals.py`` fails, naming
 the internal, when that happens, so an upgrade is noticed.
 """
 from __future__ import annotations

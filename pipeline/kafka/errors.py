@@ -58,6 +58,13 @@ class Failure(enum.Enum):
         self.retried = retried
         self.remedy = remedy
 
+    @property
+    def final(self) -> bool:
+        """Known never to mend by waiting: a complaint of this kind ends a run at once, even where
+        the client would retry it (a producer's background errors); other kinds are retried until a
+        delivery or request times out, and named then."""
+        return self in (Failure.AUTHENTICATION, Failure.AUTHORIZATION, Failure.SETTINGS, Failure.BROKEN)
+
 
 @dataclass(frozen=True)
 class KafkaFailure:

@@ -295,11 +295,14 @@ def _json_kind(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
 
-def parse_kafka(raw: dict, problems: list[str], environ: Mapping[str, str] | None = None) -> KafkaConfig | None:
+def parse_kafka(raw: dict, problems: list[str], environ: Mapping[str, str] | None = None,
+                for_outputs: bool = False) -> KafkaConfig | None:
     """The Kafka keys of ``raw`` (a whole config) as a ``KafkaConfig``; None when it has none.
 
     ``environ`` (default ``os.environ``) supplies secrets the config leaves out. Problems are
-    appended to ``problems`` (one message per key) and None is returned."""
+    appended to ``problems`` (one message per key) and None is returned. Without ``topics`` and
+    ``bootstrap_servers`` the keys can only configure Kafka outputs: unless ``for_outputs`` (the
+    config has one), wrong ones are then warned about and ignored, as they always were."""
     # null means "not given", as in the original, whose keys were read with .get()
     given = {key: raw[key] for key in KAFKA_KEYS if raw.get(key) is not None}
     if not given:
@@ -319,7 +322,7 @@ def parse_kafka(raw: dict, problems: list[str], environ: Mapping[str, str] | Non
                 if path not in reported:  # one message per key or item, however many checks it failed
                     reported.add(path)
                     found.append(message)
-    if "topics" not in given and "bootstrap_servers" not in given:
+    if "topics" not in given and "bootstrap_servers" not in given and not for_outputs:
         # Without topics or brokers the keys only configure Kafka outputs. A file config may carry
         # keys of a former Kafka use, which never stopped its runs: wrong ones are ignored, loudly.
         for message in found:

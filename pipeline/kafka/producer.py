@@ -106,9 +106,9 @@ class LibrdkafkaProducer:
         # credentials or permissions and fatal errors (the idempotent producer's state lost) end
         # the run at once: waiting out the delivery timeout would not mend them.
         failure = classify(err)
-        # Only kinds known to be final end the run here; an unknown client complaint is retried
-        # by librdkafka like connection trouble, and a delivery that still fails names it then.
-        if failure.kind in (Failure.AUTHENTICATION, Failure.AUTHORIZATION, Failure.SETTINGS, Failure.BROKEN):
+        # Only kinds known to be final end the run here (errors.Failure.final); an unknown client
+        # complaint is retried by librdkafka like connection trouble, and named if a delivery fails.
+        if failure.kind.final:
             self.tracker.refuse(failure)
         else:
             self.tracker.last_client_error = failure

@@ -173,3 +173,16 @@ def test_stop_after_the_run_has_ended_changes_nothing(qtbot, make_controller):
         # thread has ended (an operator's Stop between the two)
         controller.worker.finished.connect(lambda _outcome: controller.stop())
     assert controller.state == RunState.FINISHED and seen.states[-1] == RunState.FINISHED
+
+
+def test_stop_between_the_finished_report_and_the_outcome_changes_nothing(qtbot, make_controller):
+    controller, seen = make_controller()
+
+    def stop_on_finished_report(state):
+        if state == RunState.FINISHED:
+            controller.stop()  # the worker said "finished"; its outcome signal is on its way
+
+    controller.state_changed.connect(stop_on_finished_report)
+    with qtbot.waitSignal(controller.finished, timeout=30_000):
+        assert controller.start()
+    assert controller.state == RunState.FINISHED and RunState.STOPPING not in seen.states

@@ -178,3 +178,12 @@ def test_wrong_kafka_keys_without_topics_or_servers_are_ignored_with_a_warning_a
     assert config is None and problems == []
     assert ('auto_offset_reset: expected "earliest" or "latest", got "Latest" (ignored: the config has no '
             "topics or bootstrap_servers)") in caplog.text
+
+
+def test_wrong_kafka_keys_are_errors_when_a_kafka_output_needs_them_even_without_topics():
+    """Without topics the keys still configure the config's Kafka outputs: a wrong one must not
+    silently leave them writing in plain text to localhost."""
+    raw = {"anomaly_detection_alg": ["BorderCheck()"], "security_protocol": "SASL_SSL", "session_timeout_ms": -1,
+           "anomaly_detection_conf": [BC | {"output": ["KafkaOutput()"], "output_conf": [{"node_id": "n"}]}]}
+    with pytest.raises(ConfigError, match="session_timeout_ms: expected"):
+        parse_config(raw, Path("k.json"))
