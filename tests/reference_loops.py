@@ -73,7 +73,10 @@ def welford_loop(xs, X, N=None, warning_stages=()):
     xs = [float(x) for x in xs]
     texts, scores = [], []
     s = q = c = 0.0
+    run = 0  # how many equal values end at the sample before x
     for g, x in enumerate(xs):
+        if g > 0:
+            run = run + 1 if g > 1 and xs[g - 1] == xs[g - 2] else 1
         if N is None:
             if g == 0:
                 c = x
@@ -89,8 +92,12 @@ def welford_loop(xs, X, N=None, warning_stages=()):
             texts.append("Undefined")
             scores.append(0.0)
             continue
-        if g == N or g % RESYNC_EVERY == 0:
-            window = xs[g - N:g]
+        window = xs[g - N:g]
+        if run >= N:
+            # a constant window: its exact mean and a variance of 0 (the fix for a flat stretch,
+            # where the rolling sums left a residue that made the value itself an error)
+            c, s, q = window[-1], 0.0, 0.0
+        elif g == N or g % RESYNC_EVERY == 0:
             c = math.fsum(window) / N
             centred = [w - c for w in window]
             s, q = math.fsum(centred), math.fsum(w * w for w in centred)

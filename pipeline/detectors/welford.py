@@ -31,7 +31,9 @@ class Welford(Detector):
     an error. The value is then classified with the band rule of ``band.py``.
 
     Windowed sums are rolling sums of values shifted by a reference, recomputed exactly every
-    ``RESYNC_EVERY`` samples; cumulative sums are shifted by the first value. Memory: ``N + 1``
+    ``RESYNC_EVERY`` samples and where a flat stretch begins (a window of N equal values: shift =
+    that value, sums = 0, so its mean is the value and its variance exactly 0, with no rounding
+    residue); cumulative sums are shifted by the first value. Memory: ``N + 1``
     values, or nothing in cumulative mode.
 
     Parameters
@@ -85,21 +87,31 @@ class Welford(Detector):
         mean = np.full(m, np.nan)
         var = np.full(m, np.nan)
         first = max(0, N - seen)  # first batch index with a full window
+        constant = self._constant_windows(full, h, first)
+        # a flat stretch starts where a constant window follows one that was not
+        flat_starts = np.flatnonzero(constant[1:] & ~constant[:-1])
         j = first
         while j < m:
             g = seen + j
-            resync = g == N or g % RESYNC_EVERY == 0
+            resync = g == N or g % RESYNC_EVERY == 0 or constant[j + 1] and not constant[j]
             if resync:
                 window = full[h + j - N:h + j]
-                self._shift = math.fsum(window) / N
-                centred = window - self._shift
-                self._sum, self._sum_sq = math.fsum(centred), math.fsum(centred * centred)
+                if constant[j + 1]:
+                    # exact: fsum(window) / N need not give back the value itself
+                    self._shift, self._sum, self._sum_sq = float(window[-1]), 0.0, 0.0
+                else:
+                    self._shift = math.fsum(window) / N
+                    centred = window - self._shift
+                    self._sum, self._sum_sq = math.fsum(centred), math.fsum(centred * centred)
                 start_sum, start_sq, first_inc = self._sum, self._sum_sq, j + 1
             else:
                 start_sum, start_sq, first_inc = self._sum, self._sum_sq, j
             # the segment runs to the next resync point (exclusive) or the end of the batch
             next_resync = (g // RESYNC_EVERY + 1) * RESYNC_EVERY
             end = min(m, j + (next_resync - g))
+            later = flat_starts[np.searchsorted(flat_starts, j, side="right"):]
+            if len(later):
+                end = min(end, int(later[0]))
             c = self._shift
             new = full[h + first_inc - 1:h + end - 1] - c
             old = full[h + first_inc - 1 - N:h + end - 1 - N] - c
@@ -112,6 +124,28 @@ class Welford(Detector):
             self._sum, self._sum_sq = float(sums[-1]), float(sums_sq[-1])
             j = end
         return mean, var
+
+    def _constant_windows(self, full: np.ndarray, h: int, first: int) -> np.ndarray:
+        """``out[j + 1]``: the window of batch sample j holds N equal values (``out[0]``: the one
+        before it). False where a window is not full.
+
+        Inside a flat stretch the rolling sums add exact zeros, so resyncing at its start (shift =
+        the value, sums = 0) gives the exact mean and a variance of exactly 0 all along it.
+        """
+        N, m = self.N, len(full) - h
+        # run[i]: how many equal values end at full[i]
+        index = np.arange(len(full))
+        changed = np.ones(len(full), dtype=bool)
+        changed[1:] = full[1:] != full[:-1]
+        run = index - np.maximum.accumulate(np.where(changed, index, 0)) + 1
+        out = np.zeros(m + 1, dtype=bool)
+        # the window of batch sample j (j >= first) ends at full[h + j - 1]
+        lo = max(first, 0)
+        if lo < m:
+            out[lo + 1:] = run[h + lo - 1:h + m - 1] >= N
+        if first == 0 and h >= N + 1:
+            out[0] = run[h - 2] >= N
+        return out
 
     # -- cumulative mode -----------------------------------------------------------------------
     def _cumulative_stats(self, x: np.ndarray):
@@ -149,7 +183,8 @@ class Welford(Detector):
         half_width = self.X * std
         upper = mean + half_width
         lower = mean - half_width
-        n = self._band.normalised(x, upper, lower)
+        with np.errstate(over="ignore"):  # a value off a constant window: +-inf, an error
+            n = self._band.normalised(x, upper, lower)
         undefined = np.isnan(mean)
         status = self._band.classify(n)
         status[undefined] = UNDEFINED_IDX

@@ -74,3 +74,16 @@ def test_empty_batches_change_nothing():
     d = Welford(X=2, N=10)
     with_empty = run_in_batches(d, x, [0, 100, 0, 0, 200, 0])
     assert with_empty == run_in_batches(Welford(X=2, N=10), x, [300])
+
+
+@pytest.mark.parametrize("N", [2, 3, 30])
+def test_welford_on_stepped_data_with_flat_stretches_equals_the_loop_for_any_cut(N):
+    # flat stretches start and end everywhere, also across batch cuts and the resync at 16384
+    rng = np.random.default_rng(N)
+    x = np.repeat(rng.integers(0, 4, 20_000) * 0.1, rng.integers(1, 2 * N + 2, 20_000))[:20_000]
+    x[16_000:16_500] = 0.0
+    expected = reference_loops.welford_loop(x.tolist(), X=3, N=N)
+    assert expected[0].count("OK") > 0.5 * len(x)
+    sizes = [1] * 50 + random_cuts(rng, len(x) - 50)
+    assert run_in_batches(Welford(X=3, N=N), x, sizes) == expected
+    assert run_in_batches(Welford(X=3, N=N), x, [len(x)]) == expected

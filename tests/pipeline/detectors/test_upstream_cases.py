@@ -8,6 +8,7 @@ import pytest
 from pipeline.detectors.border_check import BorderCheck
 from pipeline.detectors.ema import EMA
 from pipeline.detectors.welford import Welford
+from tests import reference_loops
 from tests.conftest import batch_of
 
 
@@ -71,3 +72,19 @@ def test_scores_rank_spikes_above_normal_samples():
         assert ((score >= 0) & (score <= 1)).all()
         normal = np.setdiff1d(np.arange(100, 3000), spikes)
         assert score[spikes].min() > np.median(score[normal])
+
+
+def test_welford_value_equal_to_a_flat_window_is_ok_and_leaks_no_warning(recwarn):
+    # the rolling sums left a mean of -5.6e-17 and a std clamped to 0 on the flat stretch, so
+    # every zero from the fourth on was "Error: measurement above upper limit" with score 1.0
+    values = [0.1, 0.7, 0.3, 0.9] + [0.0] * 12 + [1.0, 0.0]
+    with np.errstate(all="raise"):
+        d = Welford(X=3, N=3)
+        out = d.update(batch_of(values))
+    status = d.status_codes[out.status_idx].tolist()
+    assert status[7:16] == [1] * 9 and status[16] == -1
+    assert out.score[7:16].tolist() == [0.0] * 9
+    assert out.lines["mean"][7:17].tolist() == [0.0] * 10
+    texts, _ = reference_loops.welford_loop(values, X=3, N=3)
+    assert [d.status_texts[i] for i in out.status_idx] == texts
+    assert not recwarn.list
