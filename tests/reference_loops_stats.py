@@ -291,8 +291,12 @@ def _points(code: int) -> int:
     return 2 if code == -1 else 1 if code == 0 else 0
 
 
-def combination_loop(members, timestamps, status_determiner, status_determiner_conf=None):
+def combination_loop(members, timestamps, status_determiner, status_determiner_conf=None, delays=None):
     """Combine per-sample member results; ``members`` is a list of (texts, codes, scores).
+
+    ``delays`` (one per member, default 0): member i's result at t judges sample t - delays[i].
+    The merged result at t is about sample t - max(delays) and takes each member's verdict on it
+    (Undefined, score 0, before the first), with that sample's timestamp.
 
     AND/OR give the original's texts and codes. PercentScore(_Alicante) gives the original's
     percent score as ``score`` (as floats the original returned as status code) and maps it to a
@@ -300,6 +304,13 @@ def combination_loop(members, timestamps, status_determiner, status_determiner_c
     from ``warning_threshold``, OK below.
     """
     conf = dict(status_determiner_conf or {})
+    if delays and max(delays) > 0:
+        lag = max(delays)
+        members = [tuple((["Undefined"] * (lag - d) + list(texts[:len(texts) - lag + d]),
+                          [2] * (lag - d) + list(codes[:len(codes) - lag + d]),
+                          [0.0] * (lag - d) + list(scores[:len(scores) - lag + d])))
+                   for (texts, codes, scores), d in zip(members, delays)]
+        timestamps = [timestamps[0]] * lag + list(timestamps[:len(timestamps) - lag])
     name = status_determiner.strip().removesuffix("()").strip()
     texts, scores, memory = [], [], []
     latest = -math.inf

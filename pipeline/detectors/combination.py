@@ -19,6 +19,7 @@ from pipeline.detectors import DETECTORS
 from pipeline.detectors.base import Detector, DetectorContext, ParameterError
 from pipeline.records import DetectorOutput, SampleBatch, Status
 from pipeline.registry import Registry
+from pipeline.sample_tail import SampleTail
 from pipeline.time_units import seconds_from_numbers
 from pipeline.timefilter import TimeFilterSyntaxError, parse_time_filter
 
@@ -207,7 +208,16 @@ class Combination(Detector):
     spellings accepted) and ``anomaly_algorithms_configurations`` holds one configuration each,
     validated like a top-level one. A member's ``filtering`` (time of day) makes it undefined
     outside its window. Member outputs and plots are not used: the merged result goes to the
-    Combination's outputs. The determiners (``status_determiner``, configured by
+    Combination's outputs.
+
+    Members are merged by the sample they judge. A member with a ``delay`` (Hampel judges
+    ``x[t - W]`` at ``t``) is waited for: the Combination's ``delay`` is the largest member delay
+    ``D``, its result at ``t`` merges every member's verdict on sample ``t - D`` (a member with a
+    smaller delay gave it earlier and is held back), and its first ``D`` results are Undefined
+    (no member verdict lands there). A delayed member with a time filter judges the sample
+    ``delay`` kept samples back; its verdict counts if it comes by the time the Combination
+    reports that sample, else that member is Undefined there. PercentScore's time window uses the
+    judged samples' timestamps. The determiners (``status_determiner``, configured by
     ``status_determiner_conf``):
 
     - ``AND``: error only if every defined member says error (the highest code among members not
@@ -303,6 +313,16 @@ class Combination(Detector):
             raise MemberConfigError(problems)
         self._determiner = determiner.build(DETERMINERS)
         self._upper = [np.array(["upper" in text for text in m.status_texts]) for m in self._members]
+        # a member with a delay judges sample t - delay at t: the Combination reports with the
+        # largest delay and merges each member's verdict on the same sample
+        self.delay = max(member.delay for member in self._members)
+        self._seen = 0
+        self._fed = [SampleTail(member.delay) for member in self._members]
+        count = len(self._members)
+        self._held_codes = np.full((count, self.delay), Status.UNDEFINED, dtype=np.int8)
+        self._held_scores = np.zeros((count, self.delay))
+        self._held_upper = np.zeros((count, self.delay), dtype=bool)
+        self._seconds_tail = SampleTail(self.delay)
 
     @property
     def members(self) -> tuple[Detector, ...]:
@@ -313,21 +333,44 @@ class Combination(Detector):
             member.start(dataclasses.replace(context, name=f"{context.name}_member{i}"))
 
     def update(self, samples: SampleBatch) -> DetectorOutput:
-        count, members = len(samples), len(self._members)
+        count, members, lag = len(samples), len(self._members), self.delay
         determiner = self._determiner
-        codes = np.empty((members, count), dtype=np.int8)
-        scores = np.empty((members, count))
-        upper = np.zeros((members, count), dtype=bool) if determiner.uses_texts else None
+        start = self._seen  # absolute index of the batch's first sample
+        # verdicts by the sample they judge: column c is about sample start - lag + c; the first
+        # `lag` columns were carried from earlier batches
+        codes = np.concatenate([self._held_codes, np.full((members, count), Status.UNDEFINED, np.int8)], 1)
+        scores = np.concatenate([self._held_scores, np.zeros((members, count))], 1)
+        upper = np.concatenate([self._held_upper, np.zeros((members, count), dtype=bool)], 1)
         for i, (member, time_filter) in enumerate(zip(self._members, self._filters)):
-            keep = slice(None)
+            fed = np.arange(start, start + count)
             if time_filter is not None:
                 keep = time_filter.keep(samples.time_s)
-                codes[i], scores[i] = Status.UNDEFINED, 0.0
+                fed = fed[keep]
             out = member.update(samples if time_filter is None else samples.take(keep))
-            codes[i, keep] = member.status_codes[out.status_idx]
-            scores[i, keep] = out.score
-            if upper is not None:
-                upper[i, keep] = self._upper[i][out.status_idx]
-        seconds = seconds_from_numbers(samples.timestamp) if determiner.uses_time else None
-        status, score = determiner.determine(codes, scores, upper, seconds)
+            # the member's k-th result judges its (k - delay)-th sample, found among those fed
+            joined = self._fed[i].extend(fed).astype(np.int64)
+            k = np.arange(len(fed)) + (len(joined) - len(fed)) - member.delay
+            judged = k >= 0
+            column = joined[k[judged]] - (start - lag)
+            in_time = column >= 0  # a verdict that comes after the Combination reported is lost
+            column, idx = column[in_time], out.status_idx[judged][in_time]
+            codes[i, column] = member.status_codes[idx]
+            scores[i, column] = out.score[judged][in_time]
+            if determiner.uses_texts:
+                upper[i, column] = self._upper[i][idx]
+        self._held_codes, self._held_scores, self._held_upper = (
+            codes[:, count:], scores[:, count:], upper[:, count:])
+        codes, scores, upper = codes[:, :count], scores[:, :count], upper[:, :count]
+        seconds = self._judged_seconds(samples) if determiner.uses_time else None
+        self._seen += count
+        status, score = determiner.determine(codes, scores, upper if determiner.uses_texts else None, seconds)
         return DetectorOutput(status.astype(np.int16, copy=False), score)
+
+    def _judged_seconds(self, samples: SampleBatch) -> np.ndarray:
+        """The time of the sample each result judges (``delay`` samples back); the results before
+        the first judged sample take the first sample's time."""
+        joined = self._seconds_tail.extend(seconds_from_numbers(samples.timestamp))
+        missing = self.delay + len(samples) - len(joined)
+        if missing > 0 and len(joined):
+            joined = np.concatenate([np.full(missing, joined[0]), joined])
+        return joined[:len(samples)]

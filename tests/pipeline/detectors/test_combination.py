@@ -23,6 +23,7 @@ from tests.conftest import batch_of
 from tests.detector_examples import EXAMPLES, OPTIONAL_PACKAGES
 from tests.reference_loops_stats import (
     combination_loop,
+    hampel_loop,
     load_refvector,
     random_cuts,
     random_stream,
@@ -219,3 +220,46 @@ def test_bad_combinations_are_config_errors(change, message):
     with pytest.raises(ConfigError) as err:
         parse_config({"anomaly_detection_alg": ["Combination()"], "anomaly_detection_conf": [conf]}, Path("x.json"))
     assert str(err.value).startswith(message)
+
+
+BORDER_AND_HAMPEL = (["BorderCheck()", "Hampel()"],
+                     [{"UL": 3.0, "LL": -3.0, "warning_stages": []}, {"W": 2, "K": 1.4826, "n_sigmas": 3.0}])
+
+
+def spike_at_ten():
+    x = 0.1 * np.sin(np.arange(30))
+    x[10] = 10.0
+    return x
+
+
+def test_and_of_a_delayed_member_is_one_error_on_the_spike():
+    # BorderCheck flags the spike at 10, Hampel (W 2) at 12: merged by the sample they judge
+    d = combination("AND", None, *BORDER_AND_HAMPEL)
+    assert d.delay == 2
+    texts, scores, _ = run_in_batches(d, spike_at_ten(), [30])
+    assert [t for t, text in enumerate(texts) if text == "Error"] == [12]  # reported at 12, about 10
+    assert texts[:2] == ["Undefined"] * 2  # no member has judged a sample before t = 2
+    assert scores[12] == max(scores)
+
+
+def test_or_of_a_delayed_member_flags_no_normal_sample():
+    d = combination("OR", None, *BORDER_AND_HAMPEL)
+    texts, _, _ = run_in_batches(d, spike_at_ten(), [30])
+    assert [t for t, text in enumerate(texts) if text == "Error"] == [12]
+    assert texts[:2] == ["Undefined"] * 2 and set(texts[2:12] + texts[13:]) == {"OK"}
+
+
+@pytest.mark.parametrize("determiner,conf", [("AND", None), ("OR", None),
+                                             ("PercentScore", {"interval": 600, "data_interval": 60})])
+def test_a_delayed_member_is_aligned_by_sample_for_any_batching(determiner, conf):
+    rng = np.random.default_rng(3)
+    x = random_stream(rng, 3000)
+    ts = 1.7e12 + 60_000 * np.arange(len(x))
+    border = reference_loops.border_check_loop(x.tolist(), UL=3.0, LL=-3.0, warning_stages=[])
+    hampel = hampel_loop(x.tolist(), W=2)
+    members = [(t, [-1 if v == "Anomaly detected" else code_of(v) for v in t], s)
+               for t, s in (border, hampel[:2])]
+    expected = combination_loop(members, ts.tolist(), determiner, conf, delays=[0, 2])
+    assert run_in_batches(combination(determiner, conf, *BORDER_AND_HAMPEL), x, [len(x)], ts)[:2] == expected
+    cuts = random_cuts(rng, len(x))
+    assert run_in_batches(combination(determiner, conf, *BORDER_AND_HAMPEL), x, cuts, ts)[:2] == expected
