@@ -35,6 +35,8 @@ SIGINT/SIGTERM (outputs are flushed first).
 examples:
   python main.py -c default.json -f
   python main.py -c border_check.json -f --summary-json log/summary.json
+  python main.py -c default.json -f --eval-out log/evaluation.json
+  python main.py --benchmark nab --corpus ../NAB -c default.json --eval-out log/nab_results
 """
 
 
@@ -68,6 +70,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="never show the progress line")
     parser.add_argument("--summary-json", type=Path, metavar="FILE",
                         help="also write the end-of-run summary to FILE as JSON")
+    parser.add_argument("--labels", type=Path, metavar="FILE",
+                        help="anomaly windows for a labelled run, in NAB's combined_windows.json layout "
+                             "{\"<name>\": [[start, end], ...]}; the name matched to the input is the one that "
+                             "ends its path (relative to the corpus folder, or the bare file name). Without it a "
+                             "'label' column of the input is the ground truth")
+    parser.add_argument("--eval-out", type=Path, metavar="PATH",
+                        help="write the evaluation of a labelled run to this JSON file (with --benchmark: a "
+                             "folder for NAB-format result files and the evaluation)")
+    parser.add_argument("--benchmark", choices=["nab", "ads"],
+                        help="run CONFIG's detectors over every series of a labelled corpus (--corpus) and "
+                             "score them: NAB's three profiles, or each ADS set's F1 and their mean")
+    parser.add_argument("--corpus", type=Path, metavar="DIR",
+                        help="with --benchmark: the corpus folder (NAB: data/, labels/combined_windows.json; "
+                             "ADS: ads-*.csv with a label column)")
     parser.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="log debug details too (library messages, the traceback of an internal error)")
@@ -78,6 +94,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("-f/-fk need -c CONFIG")
     if args.screenshot and not (args.gui and args.file):
         parser.error("--screenshot needs --gui -c CONFIG -f")
+    if args.benchmark and not (args.corpus and args.config) or args.corpus and not args.benchmark:
+        parser.error("--benchmark needs --corpus DIR and -c CONFIG (and --corpus needs --benchmark)")
+    if args.benchmark and (args.gui or args.labels or args.filekafka):
+        parser.error("--benchmark takes its labels from the corpus and runs headless over files")
+    if args.labels and not args.file:
+        parser.error("--labels needs a file run (-f): its windows are matched to the input file")
     return args
 
 
@@ -98,10 +120,15 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         config = load_config(args.config)
+        if args.benchmark:
+            from pipeline.benchmark import run_benchmark
+            return run_benchmark(config, args.benchmark, args.corpus, log_dir=args.log_dir,
+                                 models_dir=args.models_dir, batch_size=args.batch_size,
+                                 progress=args.progress, out_dir=args.eval_out, summary_json=args.summary_json)
         return run_headless(config, log_dir=args.log_dir, batch_size=args.batch_size,
                             progress=args.progress, summary_json=args.summary_json,
                             mode=RunMode.from_flags(args.file, args.filekafka),
-                            models_dir=args.models_dir)
+                            models_dir=args.models_dir, labels=args.labels, eval_out=args.eval_out)
     except ConfigError as err:
         for problem in err.problems[1:]:
             logging.getLogger("config").error("%s", problem)

@@ -21,6 +21,7 @@ from pipeline.consumers.input_file import InputRefused
 from pipeline.dead_letter import new_run_id
 from pipeline.detectors import DETECTORS, DetectorContext
 from pipeline.engine import DetectorRun, Engine, Listener
+from pipeline.evaluation import DetectorInfo, EvaluationCollector, LabelsError, WindowLabels, evaluate_run
 from pipeline.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM, EXIT_USAGE
 from pipeline.features import FeatureBuilder, FeatureSpec
 from pipeline.normalization import NORMALIZERS
@@ -31,7 +32,7 @@ from pipeline.progress import ProgressLine
 from pipeline.records import SampleBatch
 from pipeline.run_modes import RunMode
 from pipeline.sources import build_source, detector_topics_of
-from pipeline.summary import summary_dict, summary_text
+from pipeline.summary import evaluation_document, summary_dict, summary_text
 
 log = logging.getLogger(__name__)
 
@@ -179,15 +180,44 @@ def describe_error(err: BaseException) -> str:
     return f"internal error {type(err).__name__}: {err} (run with -v for the details, and please report it)"
 
 
+class RunEvaluation:
+    """The evaluation of a headless run: the collector listening to the engine, the windows of
+    ``--labels`` (None: the input's label column) and where ``--eval-out`` writes it."""
+
+    def __init__(self, labels: Path | None = None, eval_out: Path | None = None):
+        self.labels = labels
+        self.eval_out = eval_out
+        self.windows = None
+        self.collector = EvaluationCollector()
+
+    def prepare(self, config: RunConfig, mode: RunMode) -> None:
+        """Find the input's windows (``LabelsError`` when the file has none for it)."""
+        if self.labels is None:
+            return
+        if not mode.reads_file or config.file_name is None:
+            raise LabelsError("--labels needs a file run (-f): windows are matched to the input file's name")
+        self.windows = {"": WindowLabels.read(self.labels).for_input(config.file_name)}
+
+    def evaluate(self, runs: Sequence[DetectorRun]) -> list[dict] | None:
+        infos = [DetectorInfo(run.index, run.label, int(getattr(run.detector, "delay", 0))) for run in runs]
+        return evaluate_run(self.collector, infos, self.windows)
+
+    def source(self) -> str:
+        return f"windows of {self.labels}" if self.labels is not None else "the input's label column"
+
+
 def run_headless(config: RunConfig, log_dir: Path = DEFAULT_LOG_DIR, batch_size: int = 65536,
                  progress: bool | None = None, summary_json: Path | None = None, mode: RunMode | str = RunMode.FILE,
-                 models_dir: Path = DEFAULT_MODELS_DIR) -> int:
-    """Run a config to the end of its input or to a signal; print the summary; return the exit
-    code."""
+                 models_dir: Path = DEFAULT_MODELS_DIR, labels: Path | None = None,
+                 eval_out: Path | None = None) -> int:
+    """Run a config to the end of its input or to a signal; print the summary (with the evaluation
+    when the input is labelled, or ``labels`` names a windows file); return the exit code."""
     error = None
+    evaluation = RunEvaluation(labels, eval_out)
     try:
+        evaluation.prepare(config, RunMode(mode))
         setup = RunSetup(config, log_dir, mode, models_dir)
-    except SourceError as err:   # the input file cannot be read at all (an unknown type)
+    except (SourceError, LabelsError) as err:   # the input file cannot be read at all (an unknown type)
         print(f"error: {describe_error(err)}", file=sys.stderr)
         return EXIT_USAGE
     try:
@@ -202,7 +232,7 @@ def run_headless(config: RunConfig, log_dir: Path = DEFAULT_LOG_DIR, batch_size:
         return EXIT_USAGE if isinstance(err, InputRefused) else EXIT_ERROR
     engine = setup.engine(batch_size=batch_size)
     bar = ProgressLine(setup.source, enabled=progress)
-    engine.listeners.append(bar)
+    engine.listeners += [bar, evaluation.collector]
     signals = StopOnSignals(engine)
     with signals:
         try:
@@ -215,12 +245,21 @@ def run_headless(config: RunConfig, log_dir: Path = DEFAULT_LOG_DIR, batch_size:
                 setup.close()
             except Exception as err:
                 error = error or f"closing outputs: {describe_error(err)}"
-        code = finish(engine, setup, signals, error, summary_json)
+        code = finish(engine, setup, signals, error, summary_json, evaluation)
     return code
 
 
+def write_json(path: Path, document: dict) -> str | None:
+    """Write ``document``; the problem in words when it cannot be written."""
+    try:
+        Path(path).write_text(json.dumps(document, indent=2) + "\n")
+    except OSError as err:
+        return f"cannot write {path}: {err}"
+    return None
+
+
 def finish(engine: Engine, setup: RunSetup, signals: StopOnSignals, error: str | None,
-           summary_json: Path | None) -> int:
+           summary_json: Path | None, evaluation: RunEvaluation | None = None) -> int:
     """Print (and write) the summary of an ended run; return its exit status."""
     if error:
         outcome, code = "failed", EXIT_ERROR
@@ -230,12 +269,17 @@ def finish(engine: Engine, setup: RunSetup, signals: StopOnSignals, error: str |
     else:
         outcome, code = "finished", EXIT_OK
     summary = summary_dict(engine.stats, setup.runs, outcome, setup.dead_letter.describe(), error)
+    evaluated = evaluation.evaluate(setup.runs) if evaluation is not None else None
+    if evaluated is not None:
+        summary["evaluation"] = evaluation_document(evaluated, evaluation.source())
     print(summary_text(summary), file=sys.stderr)
-    if summary_json is not None:
-        try:
-            Path(summary_json).write_text(json.dumps(summary, indent=2) + "\n")
-        except OSError as err:
-            error = error or f"cannot write the summary: {err}"
+    writes = [(summary_json, summary)]
+    if evaluation is not None and evaluation.eval_out is not None:
+        writes.append((evaluation.eval_out, summary.get("evaluation") or evaluation_document([], evaluation.source())))
+    for path, document in writes:
+        problem = write_json(path, document) if path is not None else None
+        if problem:
+            error = error or problem
             code = code if code != EXIT_OK else EXIT_ERROR
     if error:
         print(f"error: {error}", file=sys.stderr)
