@@ -114,7 +114,10 @@ def hampel_loop(xs, W, K=1.4826, n_sigmas=3.0, *, original_off_by_one=False):
     lag = W - 1 if original_off_by_one else W
     first = size if original_off_by_one else size - 1
     texts, scores, suggested = [], [], []
+    steps = 0.0  # sum of |x[i] - x[i-1]| up to x[t]
     for t in range(len(xs)):
+        if t > 0 and math.isfinite(abs(xs[t] - xs[t - 1])):
+            steps += abs(xs[t] - xs[t - 1])
         tested = xs[t - lag] if t >= lag else None
         if t < first:
             texts.append("Undefined")
@@ -132,7 +135,14 @@ def hampel_loop(xs, W, K=1.4826, n_sigmas=3.0, *, original_off_by_one=False):
         else:
             texts.append("OK")
             suggested.append(tested)
-        r = deviation / limit if limit > 0 else (math.inf if deviation > 0 else 0.0)
+        scale = s0
+        if s0 == 0:
+            # a zero MAD: the score's scale falls back to the stream's mean step times
+            # sqrt(pi) / 2 (the fix for flat and stepped data, where every departure scored 1.0);
+            # the status keeps the original's rule
+            scale = steps / t * (math.sqrt(math.pi) / 2)
+        scaled_limit = n_sigmas * scale
+        r = deviation / scaled_limit if scaled_limit > 0 else (math.inf if deviation > 0 else 0.0)
         scores.append(1.0 if math.isinf(r) else r / (1.0 + r))
     return texts, scores, suggested
 

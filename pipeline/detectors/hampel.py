@@ -1,6 +1,7 @@
 """Hampel: the window's centre against the median and the MAD of a sliding window."""
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 import numpy as np
@@ -12,6 +13,10 @@ from pipeline.records import OK_TEXT, UNDEFINED_TEXT, DetectorOutput, SampleBatc
 from pipeline.sample_tail import SampleTail
 
 OK_IDX, UNDEFINED_IDX, ANOMALY_IDX = 0, 1, 2
+
+#: A standard deviation from the mean absolute difference of consecutive values (Gaussian noise):
+#: E|x[i] - x[i-1]| = 2 sigma / sqrt(pi).
+STEP_TO_STD = math.sqrt(math.pi) / 2
 
 
 class Hampel(Detector):
@@ -38,12 +43,16 @@ class Hampel(Detector):
     n_sigmas : float
         Threshold in scaled MADs.
 
-    ``score`` is ``r / (1 + r)`` with ``r = |x[t-W] - m| / (n_sigmas S0)`` (0.5 on the threshold,
-    1 for any deviation when ``S0 = 0``; 0 while undefined), about the delayed sample like the
-    status. ``suggested_value`` is the delayed sample with its first feature replaced by ``m``
+    ``score`` is ``r / (1 + r)`` with ``r = |x[t-W] - m| / (n_sigmas S0)`` (0.5 on the threshold;
+    0 while undefined), about the delayed sample like the status. Where ``S0 = 0`` the score's
+    scale is the stream's typical step instead, ``sqrt(pi)/2`` times the mean ``|x[i] - x[i-1]|``
+    from the first sample to ``x[t]`` (a standard deviation for Gaussian noise; the status keeps
+    the rule above), so flat and stepped data still rank departures by size: a sample equal to
+    the median scores 0, a larger departure more. Only a stream that never moved before gives a
+    departure the score 1. ``suggested_value`` is the delayed sample with its first feature replaced by ``m``
     when it is an anomaly, else the delayed sample unchanged (from ``t = W`` on). Plot lines:
     ``median`` and the limits ``UL``/``LL`` = ``m +- n_sigmas S0``. State: the last ``2W``
-    samples.
+    samples, the last value and the running sum of steps.
 
     Examples
     --------
@@ -77,6 +86,8 @@ class Hampel(Detector):
         self.delay = W
         self._seen = 0
         self._tail = SampleTail(2 * W)  # all features
+        self._last = 0.0  # the last first-feature value
+        self._step_sum = 0.0  # sum of |x[i] - x[i-1]| over the stream so far
 
     def update(self, samples: SampleBatch) -> DetectorOutput:
         from pipeline.kernels.rolling_order import median_and_mad  # numba loads on first use
@@ -96,6 +107,7 @@ class Hampel(Detector):
         if delayed < count:
             suggested[delayed:] = rows[h + delayed - W:h + count - W]
 
+        totals = self._step_totals(full[h:]) if count else None
         first = max(0, 2 * W - seen)  # first sample of the batch with a full window
         if first < count:
             m, mad = median_and_mad(np.ascontiguousarray(full), W)  # full starts 2W before `first`
@@ -105,13 +117,40 @@ class Hampel(Detector):
             limit = self.n_sigmas * s0
             anomaly = deviation > limit
             status[first:] = np.where(anomaly, ANOMALY_IDX, OK_IDX)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                r = deviation / limit
-            r[limit == 0] = np.where(deviation[limit == 0] > 0, np.inf, 0.0)
-            score[first:] = Band.score(r)
+            score[first:] = Band.score(self._score_ratio(totals, first, s0, deviation))
             suggested[first:, 0] = np.where(anomaly, m, tested)
             median[first:], upper[first:], lower[first:] = m, m + limit, m - limit
 
         self._seen += count
         return DetectorOutput(status, score, {"median": median, "UL": upper, "LL": lower},
                               suggested_value=suggested)
+
+    def _step_totals(self, x: np.ndarray) -> np.ndarray:
+        """Sum of ``|x[i] - x[i-1]|`` from the stream's start to each sample of ``x``; carried."""
+        previous = self._last if self._seen else x[0]
+        with np.errstate(invalid="ignore"):
+            steps = np.abs(np.diff(x, prepend=previous))
+        steps[~np.isfinite(steps)] = 0.0  # sources reject infinities; a step to one tells nothing
+        totals = np.cumsum(np.concatenate([[self._step_sum], steps]))[1:]
+        self._step_sum, self._last = float(totals[-1]), float(x[-1])
+        return totals
+
+    def _score_ratio(self, totals, first, s0, deviation):
+        """``r = deviation / (n_sigmas scale)``. The scale is ``S0``; where ``S0`` is 0 (flat or
+        stepped data), the stream's own typical step instead: ``sqrt(pi) / 2`` times the mean
+        absolute difference of consecutive values from the first sample to the window's end (a
+        standard deviation for Gaussian noise). A window cannot give that scale itself: with
+        one departure from equal values its every spread is proportional to the departure, so
+        all departures would score alike.
+        """
+        scale = s0.copy()
+        flat = np.flatnonzero(s0 == 0)
+        if len(flat):
+            position = self._seen + first + flat  # absolute index of each window's last sample
+            scale[flat] = totals[first + flat] / position * STEP_TO_STD
+        limit = self.n_sigmas * scale
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = deviation / limit
+        zero = limit == 0
+        r[zero] = np.where(deviation[zero] > 0, np.inf, 0.0)
+        return r

@@ -83,7 +83,26 @@ def test_a_constant_window_does_not_crash_and_any_deviation_in_it_is_an_anomaly(
     out = d.update(batch_of([2.0] * 10 + [2.5] + [2.0] * 5))
     codes = d.status_codes[out.status_idx].tolist()
     assert codes[6:] == [1] * 7 + [-1] + [1] * 2
-    assert out.score[13] == 1.0 and out.score[12] == 0.0
+    assert out.score[12] == 0.0
+    # the score's scale falls back to the stream's mean step: 2 steps of 0.5 in 13, times sqrt(pi)/2
+    r = 0.5 / (3 * 1.0 / 13 * math.sqrt(math.pi) / 2)
+    assert out.score[13] == pytest.approx(r / (1 + r))
+
+
+def test_zero_mad_windows_still_rank_samples_by_their_departure():
+    # stepped data: most windows have a MAD of 0, where every departure used to score exactly 1.0
+    steps = np.repeat([0.0, 1.0, 0.5, 1.5, 1.0], 20)
+    scores = []
+    for size in (0.05, 0.5, 2.0, 10.0):
+        x = np.concatenate([steps, np.zeros(20)])
+        x[110] = size
+        d = Hampel(W=5)
+        out = d.update(batch_of(x))
+        assert d.status_codes[out.status_idx][110 + d.delay] == -1  # the status rule is the original's
+        score = out.score[d.delay:]  # the score of sample t comes with sample t + W
+        assert set(np.delete(score, 110)[10:].tolist()) == {0.0}  # samples equal to their median
+        scores.append(score[110])
+    assert scores == sorted(scores) and len(set(scores)) == 4 and max(scores) < 1.0
 
 
 def test_suggested_values_keep_the_other_features_of_the_delayed_sample():
