@@ -246,6 +246,15 @@ def _nested_deeper(value: Any, limit: int) -> bool:
     return False
 
 
+def saved_feature_layout(meta: dict) -> str | None:
+    """The ``feature_layout`` text of ``model.json``. Saves before 2026-12 wrote it as a list of
+    single characters; those read as the text they spell."""
+    layout = meta.get("feature_layout")
+    if isinstance(layout, list) and all(isinstance(c, str) for c in layout):
+        return "".join(layout)
+    return layout
+
+
 def check_compatible(meta: dict, detector: str, parameters: dict, n_features: int | None,
                      feature_layout, folder: Path) -> None:
     """Raise ModelError naming every way a saved model differs from what the config asks for."""
@@ -262,9 +271,9 @@ def check_compatible(meta: dict, detector: str, parameters: dict, n_features: in
                                 "in the config")
     if n_features is not None and meta.get("n_features") not in (None, n_features):
         problems.append(f"it was trained on {meta.get('n_features')} features, the config builds {n_features}")
-    saved_layout = meta.get("feature_layout")
-    if feature_layout is not None and saved_layout is not None and list(saved_layout) != list(feature_layout):
-        problems.append(f"its feature layout is {saved_layout}, the config builds {list(feature_layout)}")
+    saved_layout = saved_feature_layout(meta)
+    if feature_layout is not None and saved_layout is not None and saved_layout != str(feature_layout):
+        problems.append(f"its feature layout is {saved_layout}, the config builds {feature_layout}")
     if problems:
         raise ModelError(f"load_model_from {folder}: the saved model does not match this config: "
                          + "; ".join(problems)

@@ -353,7 +353,7 @@ class ModelDetector(Detector):
         meta = {
             "format": MODEL_FORMAT, "detector": type(self).__name__, "algorithm": self.name,
             "parameters": self.model_parameters(), "n_features": self._width,
-            "feature_layout": None if self._layout is None else list(self._layout),
+            "feature_layout": None if self._layout is None else str(self._layout),
             "training_samples": training_samples, "libraries": library_versions(),
             "saved": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "retrain": {"retrains": self.retrains, "samples_seen": self.samples_seen,

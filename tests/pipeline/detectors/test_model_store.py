@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import collections
+import dataclasses
 import hashlib
 import io
 import json
@@ -561,3 +562,21 @@ def test_nothing_in_the_product_unpickles():
     files = [ROOT / "main.py", *(ROOT / "pipeline").rglob("*.py"), *(ROOT / "gui").rglob("*.py")]
     assert [f"{f}:{i}" for f in files for i, line in enumerate(f.read_text().splitlines(), 1)
             if pattern.search(line)] == []
+
+
+def test_model_json_stores_the_feature_layout_as_text_and_reads_the_old_list_of_characters(tmp_path):
+    layout = '{"averages": [], "raw_width": 1}'
+    with_layout = DetectorContext(name="run_0", models_dir=tmp_path / "models", resolve_path=lambda p: tmp_path / p,
+                                  training_vectors=lambda path: TRAINING, feature_layout=layout)
+    if_detector(retrain_interval=None).start(with_layout)
+    path = tmp_path / "models" / "forest" / META_FILE
+    meta = json.loads(path.read_text())
+    assert meta["feature_layout"] == layout  # it was a list of 32 one-character strings
+    meta["feature_layout"] = list(layout)    # as saved before the fix
+    path.write_text(json.dumps(meta))
+    loaded = IsolationForest(train_conf={"max_samples": 64}, load_model_from="forest")
+    loaded.start(dataclasses.replace(with_layout, name="other"))
+    assert loaded.trained
+    other = dataclasses.replace(with_layout, name="third", feature_layout=layout.replace("1", "2"))
+    with pytest.raises(ModelError, match=re.escape(f"its feature layout is {layout}, the config builds")):
+        IsolationForest(train_conf={"max_samples": 64}, load_model_from="forest").start(other)
