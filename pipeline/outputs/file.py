@@ -61,7 +61,9 @@ class FileOutput(Output):
     file_name : str
         ``.csv`` (header ``timestamp,status,status_code,value,suggested_value,algorithm,score``),
         ``.json`` (``{"data": [...]}``), ``.jsonl`` (one object per line) or ``.txt`` (the
-        terminal line). A relative name is placed under the run's log folder (``log/``) and may
+        terminal line). ``timestamp`` is the input's number in its own unit (seconds or
+        milliseconds), ISO 8601 input as epoch seconds (``pipeline/outputs/formatting.py``).
+        A relative name is placed under the run's log folder (``log/``) and may
         not leave it with ``..``; an absolute name may be anywhere.
     mode : "w" or "a"
         ``w`` truncates the file when the run starts; ``a`` appends (creating it if needed, and

@@ -3,6 +3,12 @@
 A record has ``timestamp, status, status_code, value, suggested_value, algorithm, score``, as the
 original project's outputs had (plus ``score``). ``value`` is the sample's feature vector, written
 as a JSON list like the original (``[0.1]``).
+
+``timestamp`` follows one rule in every output: the input's number, unchanged and in its own unit
+(epoch seconds stay seconds, epoch milliseconds stay milliseconds), written as a JSON number
+(``1700000000123.0``); ISO 8601 text is written as the epoch seconds (UTC) the input reader made
+of it (``"2023-11-14T22:13:20Z"`` -> ``1700000000.0``). A reader tells the units apart as the
+input readers do: below 1e10, seconds (``pipeline/time_units.py``).
 """
 from __future__ import annotations
 
@@ -68,6 +74,7 @@ class Columns:
 
     @cached_property
     def timestamp(self) -> list[str]:
+        """The input's number in its own unit; ISO 8601 input as epoch seconds (module docstring)."""
         return number_texts(self.results.samples.timestamp)
 
     @cached_property

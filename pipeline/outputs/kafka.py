@@ -5,7 +5,8 @@ The topic is ``anomalies_<node_id>`` as in the original, or ``topic``. Messages 
 own ``bootstrap_servers`` (with its security options) and are keyed by the key of the input
 message, so the results of one key stay in order on one partition. A message holds the fields of
 a file output record: ``timestamp, status, status_code, value, [suggested_value,] algorithm,
-score``.
+score``; ``timestamp`` is the input message's number in its own unit (seconds or milliseconds),
+ISO 8601 text as epoch seconds (``pipeline/outputs/formatting.py``).
 """
 from __future__ import annotations
 

@@ -14,6 +14,9 @@ from pipeline.records import ResultBatch
 class TerminalOutput(Output):
     """Prints ``<timestamp>: <status> (value: [..]), Algorithm: <name>, Score: <s>`` per record.
 
+    ``<timestamp>`` is the input's number in its own unit (seconds or milliseconds), ISO 8601
+    input as epoch seconds (``pipeline/outputs/formatting.py``).
+
     Parameters
     ----------
     send_ok : bool
