@@ -38,6 +38,7 @@ EXAMPLES: dict[str, tuple[dict, float, int]] = {
                              "warning_stages": [0.5], "amp_scale": 4.0}, 0.5, 100_000),
     "GAN": ({"train_conf": {"N_shifts": 0, "N_latent": 2, "K": 2.0, "len_window": 200}, "train_data": "train.csv"},
             0.9, 20_000),
+    "KNNConformal": ({"length": 5, "history": 400, "calibration": 200, "quiet": 0, "warm_up": 100}, 0.9, 100_000),
     "fb_Prophet": ({"uncertainty_interval": 0.99, "forecast_horizons": [1000, "s"], "min_samples": 200,
                     "max_samples": 1000, "retrain_interval": 1000}, 0.7, 20_000),
 }

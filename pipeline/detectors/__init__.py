@@ -25,6 +25,7 @@ LOCATIONS = {
     "GAN": "pipeline.detectors.gan:GAN",
     "Hampel": "pipeline.detectors.hampel:Hampel",
     "IsolationForest": "pipeline.detectors.isolation_forest:IsolationForest",
+    "KNNConformal": "pipeline.detectors.knn_conformal:KNNConformal",
     "LinearFit": "pipeline.detectors.linear_fit:LinearFit",
     "MACD": "pipeline.detectors.macd:MACD",
     "PCA": "pipeline.detectors.pca:PCA",
