@@ -44,3 +44,26 @@ class ProgressLine:
 
     def close(self) -> None:
         self.bar.close()
+
+
+class SeriesProgress:
+    """A progress line over the series of a benchmark: series done, samples and their rate.
+
+    ``enabled`` as for ``ProgressLine``: None shows it on a terminal only, after a second."""
+
+    def __init__(self, series: int, enabled: bool | None = None):
+        disable = not enabled if enabled is not None else None
+        self.bar = tqdm(total=series, unit="series", file=sys.stderr, disable=disable,
+                        delay=0.0 if enabled else 1.0, dynamic_ncols=True, mininterval=0.5, leave=True,
+                        bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} series [{elapsed}<{remaining}]{postfix}")
+        self.samples = 0
+
+    def done(self, name: str, samples: int) -> None:
+        """One more series finished, with ``samples`` samples."""
+        self.samples += samples
+        rate = self.samples / max(self.bar.format_dict["elapsed"], 1e-9)
+        self.bar.set_postfix_str(f"{name}, {self.samples:,} samples, {rate:,.0f}/s", refresh=False)
+        self.bar.update(1)
+
+    def close(self) -> None:
+        self.bar.close()

@@ -1,0 +1,87 @@
+"""``--benchmark``: one config over a whole labelled corpus, scored, with NAB-format result files
+that the independent NAB scorer (../shared/nab, which reproduces NAB's official numbers) reads."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import SHARED, run_cli, write_config
+
+NAB, ADS = SHARED / "nab", SHARED / "ads"
+SERIES = ["artificialWithAnomaly/art_daily_jumpsup.csv", "realAWSCloudwatch/ec2_cpu_utilization_24ae8d.csv",
+          "realKnownCause/nyc_taxi.csv"]
+
+
+@pytest.fixture
+def small_nab(tmp_path):
+    """A NAB copy of three series: data, their windows, the profiles and the scoreboard."""
+    if not (NAB / "nab_score.py").exists():
+        pytest.skip("no NAB copy in ../shared/nab")
+    root = tmp_path / "nab"
+    windows = json.loads((NAB / "labels" / "combined_windows.json").read_text())
+    for name in SERIES:
+        (root / "data" / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(NAB / "data" / name, root / "data" / name)
+    (root / "labels").mkdir()
+    (root / "labels" / "combined_windows.json").write_text(json.dumps({name: windows[name] for name in SERIES}))
+    shutil.copytree(NAB / "config", root / "config")
+    shutil.copytree(NAB / "results", root / "results")
+    return root
+
+
+def welford(tmp_path, data_file="nowhere.csv"):
+    return write_config(tmp_path / "welford.json", {
+        "file_name": data_file, "anomaly_detection_alg": ["Welford()"],
+        "anomaly_detection_conf": [{"input_vector_size": 1, "N": 150, "X": 3.5, "warning_stages": [],
+                                    "output": ["FileOutput()"], "output_conf": [{"file_name": "never.csv"}]}]})
+
+
+def test_nab_benchmark_scores_every_series_beside_the_scoreboard_and_nabs_scorer_agrees(tmp_path, small_nab):
+    out = tmp_path / "out"
+    result = run_cli("--benchmark", "nab", "--corpus", small_nab, "-c", welford(tmp_path, str(small_nab / "data" /
+                     SERIES[0])), "--log-dir", tmp_path / "log", "--eval-out", out, "--progress")
+    assert result.returncode == 0, result.stderr
+    assert "NAB benchmark of welford (finished): 3 series" in result.stderr
+    assert "ARTime" in result.stderr and "> welford 0: Welford" in result.stderr and "3/3 series" in result.stderr
+    assert not (tmp_path / "log" / "never.csv").exists()  # the config's outputs are not written
+    report = json.loads((out / "evaluation.json").read_text())
+    ours = report["detectors"][0]["nab"]
+    results = out / "welford-0-welford"
+    assert sorted(p.relative_to(results).as_posix() for p in results.rglob("*.csv")) == sorted(
+        f"{name.split('/')[0]}/welford-0-welford_{name.split('/')[1]}" for name in SERIES)
+    reference = tmp_path / "reference.json"
+    scored = subprocess.run([sys.executable, str(NAB / "nab_score.py"), "--results", str(results), "--nab-root",
+                             str(small_nab), "--threshold-sweep", "--strict-timestamps", "--json", str(reference)],
+                            capture_output=True, text=True, timeout=300)
+    assert scored.returncode == 0, scored.stderr
+    for profile, figures in json.loads(reference.read_text())["profiles"].items():
+        assert ours[profile]["score"] == pytest.approx(figures["score"], abs=0.01)
+        assert ours[profile]["windows_found"] == figures["windows_detected"]
+
+
+def test_ads_benchmark_prints_each_sets_f1_and_their_mean(tmp_path):
+    corpus = tmp_path / "ads"
+    corpus.mkdir()
+    for name in ("ads-1.csv", "ads-2.csv", "ads-1_train.csv"):
+        shutil.copy(ADS / name, corpus / name)
+    summary = tmp_path / "summary.json"
+    result = run_cli("--benchmark", "ads", "--corpus", corpus, "-c", "default.json", "--log-dir", tmp_path,
+                     "--summary-json", summary)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(summary.read_text())
+    welford = report["detectors"][0]
+    assert list(welford["per_set"]) == ["ads-1.csv", "ads-2.csv"] and welford["per_set"]["ads-1.csv"]["f1"] == 0.813627
+    assert report["samples"] == 2 * 31416
+    assert "ads-1  ads-2   mean" in result.stderr and "Welford 0.814" in result.stderr
+    assert not (tmp_path / "default_welford.csv").exists()
+
+
+def test_a_folder_that_is_not_the_corpus_kind_is_a_usage_error(tmp_path):
+    result = run_cli("--benchmark", "nab", "--corpus", tmp_path, "-c", "default.json")
+    assert result.returncode == 2 and "no labels/combined_windows.json, so not a NAB copy" in result.stderr
+    result = run_cli("--benchmark", "ads", "-c", "default.json")
+    assert result.returncode == 2 and "--benchmark needs --corpus DIR" in result.stderr
