@@ -263,3 +263,18 @@ def test_a_delayed_member_is_aligned_by_sample_for_any_batching(determiner, conf
     assert run_in_batches(combination(determiner, conf, *BORDER_AND_HAMPEL), x, [len(x)], ts)[:2] == expected
     cuts = random_cuts(rng, len(x))
     assert run_in_batches(combination(determiner, conf, *BORDER_AND_HAMPEL), x, cuts, ts)[:2] == expected
+
+
+def test_a_delayed_member_with_a_time_filter_counts_where_its_verdict_comes_in_time():
+    # Hampel (W 2) sees only the samples from 01:00 to 03:00 of each day (one a minute): its
+    # verdict on a kept sample comes two kept samples later, in time for the Combination (delay
+    # 2) inside the stretch; for the stretch's last two samples it comes only the next day
+    confs = [{"UL": 3.0, "LL": -3.0, "warning_stages": []},
+             {"W": 2, "K": 1.4826, "n_sigmas": 3.0, "filtering": "[[2, 0, 0], [1, 0, 0]]"}]
+    ts = 60.0 * np.arange(3 * 1440)
+    x = np.random.default_rng(4).normal(0, 0.1, len(ts))
+    x[[130, 1440 + 100]] = 10.0  # spikes inside the first and the second day's stretch
+    results = [run_in_batches(combination("AND", None, ["BorderCheck", "Hampel"], confs), x, sizes, ts)[0]
+               for sizes in ([len(x)], random_cuts(np.random.default_rng(5), len(x)))]
+    assert results[0] == results[1]
+    assert [t for t, text in enumerate(results[0]) if text == "Error"] == [132, 1440 + 102]
