@@ -85,14 +85,14 @@ class KNNConformal(Detector):
         length: Annotated[int, Field(ge=1, le=10_000, description="embedding length, in samples")] = 20,
         history: Annotated[int, Field(ge=2, le=MAX_WINDOW, description=(
             "how far back neighbours are searched, in samples"))] = 1500,
-        k: Annotated[int, Field(ge=1, le=1000, description="neighbours averaged")] = 3,
+        k: Annotated[int, Field(ge=1, le=1000, description="neighbours averaged")] = 1,
         gap: Annotated[Optional[int], Field(ge=1, le=MAX_WINDOW, description=(
             "neighbours end at least this many samples back (default: length)"))] = None,
         calibration: Annotated[int, Field(ge=MIN_CALIBRATION, le=MAX_WINDOW, description=(
             "past distances the current one is ranked against, in samples"))] = 1000,
         rank_weight: Annotated[float, Field(ge=0, le=1, description="weight of the rank in the novelty")] = 0.5,
         spatial_tolerance: Annotated[Optional[float], Field(ge=0, description=(
-            "margin beyond the range seen so far, as a fraction of it; omit to switch off"))] = 0.05,
+            "margin beyond the range seen so far, as a fraction of it; omit to switch off"))] = 0.03,
         quiet: Annotated[int, Field(ge=0, le=MAX_WINDOW, description=(
             "samples after a novelty peak during which lower novelties are damped"))] = 75,
         quiet_factor: Annotated[float, Field(ge=0, le=1, description="factor on damped novelties")] = 0.5,
