@@ -20,6 +20,7 @@ import logging
 import re
 import signal
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -93,8 +94,11 @@ def load_corpus(kind: str, root: Path) -> Corpus:
 
 
 def series_config(config: RunConfig, path: Path) -> RunConfig:
-    """The config run over one series: its file, no outputs (results go to the evaluation)."""
-    return replace(config, file_name=path,
+    """The config run over one series: its file, no outputs (results go to the evaluation), and a
+    name of its own (``<config>.benchmark``), so its dead letters go beside the config's own
+    (relative paths still resolve from the config's folder)."""
+    source = config.source.with_name(f"{config.source.stem}.benchmark{config.source.suffix}")
+    return replace(config, file_name=path, source=source,
                    detectors=tuple(replace(d, outputs=(), visualizations=()) for d in config.detectors))
 
 
@@ -170,11 +174,16 @@ def run_benchmark(config: RunConfig, kind: str, corpus_dir: Path, log_dir: Path 
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
     collector = EvaluationCollector(keep_values=out_dir is not None and kind == "nab")
-    try:
-        run = run_series(config, corpus, collector, log_dir, models_dir, batch_size, progress)
-    except Exception as err:  # a series that cannot be run ends the benchmark with one line
-        print(f"error: {describe_error(err)}", file=sys.stderr)
-        return EXIT_ERROR
+    with tempfile.TemporaryDirectory(prefix="benchmark-models-") as scratch:
+        # a model trained while a series runs is saved under its model_name: into a scratch folder,
+        # so the benchmark never replaces a user's model (a config that loads one reads models_dir)
+        loads = any(d.detector.params.get("load_model_from") for d in config.detectors)
+        try:
+            run = run_series(config, corpus, collector, log_dir, models_dir if loads else Path(scratch),
+                             batch_size, progress)
+        except Exception as err:  # a series that cannot be run ends the benchmark with one line
+            print(f"error: {describe_error(err)}", file=sys.stderr)
+            return EXIT_ERROR
     report = evaluate_benchmark(corpus, run)
     report["config"] = str(config.source)
     print(benchmark_text(report, config.name), file=sys.stderr)

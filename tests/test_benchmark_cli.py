@@ -85,3 +85,23 @@ def test_a_folder_that_is_not_the_corpus_kind_is_a_usage_error(tmp_path):
     assert result.returncode == 2 and "no labels/combined_windows.json, so not a NAB copy" in result.stderr
     result = run_cli("--benchmark", "ads", "-c", "default.json")
     assert result.returncode == 2 and "--benchmark needs --corpus DIR" in result.stderr
+
+
+@pytest.mark.slow
+def test_the_whole_nab_corpus_in_one_process_scores_as_nabs_scorer_does(tmp_path):
+    if not (NAB / "nab_score.py").exists():
+        pytest.skip("no NAB copy in ../shared/nab")
+    out = tmp_path / "out"
+    result = run_cli("--benchmark", "nab", "--corpus", NAB, "-c", "default.json", "--log-dir", tmp_path,
+                     "--eval-out", out, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert "58 series, 365,558 samples" in result.stderr
+    report = json.loads((out / "evaluation.json").read_text())
+    for evaluation, folder in zip(report["detectors"], ("default-0-welford", "default-1-ema")):
+        reference = tmp_path / f"{folder}.json"
+        scored = subprocess.run([sys.executable, str(NAB / "nab_score.py"), "--results", str(out / folder),
+                                 "--nab-root", str(NAB), "--threshold-sweep", "--strict-timestamps", "--json",
+                                 str(reference)], capture_output=True, text=True, timeout=300)
+        assert scored.returncode == 0, scored.stderr
+        for profile, figures in json.loads(reference.read_text())["profiles"].items():
+            assert evaluation["nab"][profile]["score"] == pytest.approx(figures["score"], abs=0.01)

@@ -18,7 +18,8 @@ def test_help_explains_every_flag_and_the_no_flag_case():
     result = run_cli("-h")
     assert result.returncode == 0
     for flag in ("-c CONFIG, --config CONFIG", "-f, --file", "--gui", "-fk, --filekafka", "--log-dir",
-                 "--summary-json", "With no flags the desktop window opens", "exit status"):
+                 "--summary-json", "With no flags the desktop window opens", "exit status", "--labels FILE",
+                 "--eval-out PATH", "--benchmark {nab,ads}", "--corpus DIR"):
         assert flag in result.stdout
 
 
