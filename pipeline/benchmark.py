@@ -173,7 +173,7 @@ def run_benchmark(config: RunConfig, kind: str, corpus_dir: Path, log_dir: Path 
     except (CorpusError, LabelsError, OSError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
-    collector = EvaluationCollector(keep_values=out_dir is not None and kind == "nab")
+    collector = EvaluationCollector(keep_values=out_dir is not None and kind == "nab", unlabelled=kind == "nab")
     with tempfile.TemporaryDirectory(prefix="benchmark-models-") as scratch:
         # a model trained while a series runs is saved under its model_name: into a scratch folder,
         # so the benchmark never replaces a user's model (a config that loads one reads models_dir)

@@ -188,7 +188,7 @@ class RunEvaluation:
         self.labels = labels
         self.eval_out = eval_out
         self.windows = None
-        self.collector = EvaluationCollector()
+        self.collector = EvaluationCollector(unlabelled=labels is not None)
 
     def prepare(self, config: RunConfig, mode: RunMode) -> None:
         """Find the input's windows (``LabelsError`` when the file has none for it)."""

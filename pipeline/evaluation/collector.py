@@ -1,4 +1,4 @@
-"""The engine listener that keeps what an evaluation needs, per detector and stream.
+"""The engine listener that keeps what an evaluation needs, per detector and labelled stream.
 
 Per (detector, series) it keeps four columns (time, label, status code, score: 18 bytes a
 sample; 8 more with ``keep_values``) in numpy arrays that grow in chunks, never a Python object
@@ -69,10 +69,15 @@ class EvaluationCollector:
     """Engine listener: appends every detector's results to its ``Series``.
 
     ``series`` names the series now running (a benchmark sets it before each file); by default a
-    stream is named by its Kafka topic and key, and a file run has the one series ``""``."""
+    stream is named by its Kafka topic and key, and a file run has the one series ``""``.
 
-    def __init__(self, keep_values: bool = False):
+    A series is kept from its first labelled sample on, or from the start with ``unlabelled``
+    True (the ground truth comes from elsewhere: windows); so an unlabelled run, such as an
+    endless Kafka stream, keeps nothing."""
+
+    def __init__(self, keep_values: bool = False, unlabelled: bool = False):
         self.keep_values = keep_values
+        self.unlabelled = unlabelled
         self.series_name: str | None = None
         self.series: dict[tuple[int, str], Series] = {}
 
@@ -86,6 +91,8 @@ class EvaluationCollector:
             key = (result.detector_index, name)
             entry = self.series.get(key)
             if entry is None:
+                if stream.labels is None and not self.unlabelled:
+                    continue
                 entry = self.series[key] = Series(result.detector_index, name)
             entry.add(result, self.keep_values)
 

@@ -48,9 +48,17 @@ def test_warnings_and_errors_are_detections_undefined_is_not():
     assert evaluation["sample"]["tp"] == 2 and evaluation["sample"]["fn"] == 1
 
 
-def test_an_unlabelled_run_has_no_evaluation_unless_windows_are_given():
+def test_an_unlabelled_stream_is_not_kept_at_all():
     samples = batch_of(np.zeros(100))
     collector = EvaluationCollector()
+    for _ in range(3):
+        collector.on_results(samples, [results(samples, np.zeros(100, dtype=int))])
+    assert collector.series == {} and evaluate_run(collector, [DetectorInfo(0, "0: x")]) is None
+
+
+def test_an_unlabelled_run_has_no_evaluation_unless_windows_are_given():
+    samples = batch_of(np.zeros(100))
+    collector = EvaluationCollector(unlabelled=True)
     score = np.zeros(100)
     score[50] = 1.0
     collector.on_results(samples, [results(samples, np.zeros(100, dtype=int), score)])
