@@ -182,7 +182,8 @@ def run_benchmark(config: RunConfig, kind: str, corpus_dir: Path, log_dir: Path 
             run = run_series(config, corpus, collector, log_dir, models_dir if loads else Path(scratch),
                              batch_size, progress)
         except Exception as err:  # a series that cannot be run ends the benchmark with one line
-            print(f"error: {describe_error(err)}", file=sys.stderr)
+            message, where = describe_error(err), str(corpus.series.get(collector.series_name, corpus.root))
+            print(f"error: {message}" if where in message else f"error: {where}: {message}", file=sys.stderr)
             return EXIT_ERROR
     report = evaluate_benchmark(corpus, run)
     report["config"] = str(config.source)
