@@ -119,7 +119,10 @@ class PCA(ModelDetector):
         if k > vectors.shape[1]:
             raise ModelError(f"PCA: train_conf.N_components is {k} but the feature vector has only "
                              f"{vectors.shape[1]} elements")
-        pca = SkPCA(n_components=k, random_state=self._rng).fit(vectors)
+        # constant training vectors (a flat stretch) make scikit-learn divide 0 by 0 for the explained
+        # variance ratio, which we do not use; its RuntimeWarning would reach the user's terminal
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pca = SkPCA(n_components=k, random_state=self._rng).fit(vectors)
         model = PCAModel(pca.mean_.astype(np.float64), pca.components_.astype(np.float64), None)
         model.forest = fit_forest(self.train_conf, self._rng, model.project(vectors))
         return model

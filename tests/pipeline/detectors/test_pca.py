@@ -77,3 +77,10 @@ def test_batch_cuts_do_not_change_results():
         return out
 
     assert run([1] * 251 + [949]) == run([1200]) == run([400, 400, 400])
+
+
+def test_a_flat_training_stretch_fits_without_a_library_warning(recwarn):
+    detector = DETECTORS.resolve("PCA")(train_conf={"N_components": 1, "max_samples": 16, "contamination": 0.1},
+                                        retrain_interval=50, samples_for_retrain=50)
+    detector._fit(np.full((50, 2), 3.0))
+    assert [str(w.message) for w in recwarn] == []
