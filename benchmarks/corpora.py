@@ -46,8 +46,9 @@ def main() -> None:
             for on_nab, on_ads in zip(nab["detectors"], ads["detectors"]):
                 profiles = on_nab["nab"]
                 standard = profiles["standard"]
+                low_fp, low_fn = profiles["reward_low_FP_rate"]["score"], profiles["reward_low_FN_rate"]["score"]
                 print(f"| {config} | {on_nab['detector'].split(': ', 1)[1]} | {standard['score']:.2f} "
-                      f"| {profiles['reward_low_FP_rate']['score']:.2f} | {profiles['reward_low_FN_rate']['score']:.2f} "
+                      f"| {low_fp:.2f} | {low_fn:.2f} "
                       f"| {standard['windows_found']}/{standard['windows']} | {ads_mean_f1(on_ads):.3f} "
                       f"| {nab_s:.1f} | {ads_s:.1f} |", flush=True)
 
