@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import shutil
 import signal
 import sys
 import tempfile
@@ -114,22 +115,38 @@ class BenchmarkRun:
     stopped_by: int | None = None
 
 
+def series_models(models_dir: Path, scratch: Path, index: int) -> Path:
+    """A models folder of the series' own: a copy of the user's models (what a config's
+    ``load_model_from`` names may be in it, a Combination member's too), so that a series starts
+    from the user's model, not from one a previous series retrained, and a retrain saves there,
+    never over the user's model."""
+    folder = scratch / f"series-{index}"
+    if Path(models_dir).is_dir():
+        shutil.copytree(models_dir, folder)
+    else:
+        folder.mkdir()
+    return folder
+
+
 def run_series(config: RunConfig, corpus: Corpus, collector: EvaluationCollector, log_dir: Path, models_dir: Path,
-               batch_size: int, progress: bool | None) -> BenchmarkRun:
-    """Run every series of the corpus through fresh detectors; stop early on a signal."""
+               batch_size: int, progress: bool | None, scratch: Path) -> BenchmarkRun:
+    """Run every series of the corpus through fresh detectors, each with its own copy of the
+    user's models (in ``scratch``); stop early on a signal."""
     started = time.monotonic()
     run = BenchmarkRun(collector, [])
     bar = SeriesProgress(len(corpus.series), progress)
     try:
-        for name, path in corpus.series.items():
+        for index, (name, path) in enumerate(corpus.series.items()):
             collector.series_name = name
-            with RunSetup(series_config(config, path), log_dir, RunMode.FILE, models_dir) as setup:
+            own_models = series_models(models_dir, scratch, index)
+            with RunSetup(series_config(config, path), log_dir, RunMode.FILE, own_models) as setup:
                 if not run.detectors:
                     run.detectors = [DetectorInfo(r.index, r.label, int(getattr(r.detector, "delay", 0)))
                                      for r in setup.runs]
                 engine = setup.engine(listeners=[collector], batch_size=batch_size)
                 with StopOnSignals(engine) as signals:
                     engine.run()
+            shutil.rmtree(own_models, ignore_errors=True)
             run.samples += engine.stats.samples
             run.rejected += engine.stats.rejected
             if engine.stats.rejected:
@@ -175,12 +192,8 @@ def run_benchmark(config: RunConfig, kind: str, corpus_dir: Path, log_dir: Path 
         return EXIT_USAGE
     collector = EvaluationCollector(keep_values=out_dir is not None and kind == "nab", unlabelled=kind == "nab")
     with tempfile.TemporaryDirectory(prefix="benchmark-models-") as scratch:
-        # a model trained while a series runs is saved under its model_name: into a scratch folder,
-        # so the benchmark never replaces a user's model (a config that loads one reads models_dir)
-        loads = any(d.detector.params.get("load_model_from") for d in config.detectors)
         try:
-            run = run_series(config, corpus, collector, log_dir, models_dir if loads else Path(scratch),
-                             batch_size, progress)
+            run = run_series(config, corpus, collector, log_dir, models_dir, batch_size, progress, Path(scratch))
         except Exception as err:  # a series that cannot be run ends the benchmark with one line
             message, where = describe_error(err), str(corpus.series.get(collector.series_name, corpus.root))
             print(f"error: {message}" if where in message else f"error: {where}: {message}", file=sys.stderr)

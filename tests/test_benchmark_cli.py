@@ -105,3 +105,38 @@ def test_the_whole_nab_corpus_in_one_process_scores_as_nabs_scorer_does(tmp_path
         assert scored.returncode == 0, scored.stderr
         for profile, figures in json.loads(reference.read_text())["profiles"].items():
             assert evaluation["nab"][profile]["score"] == pytest.approx(figures["score"], abs=0.01)
+
+
+def test_a_benchmark_never_changes_the_users_model_and_each_series_starts_from_it(tmp_path):
+    """A config that loads a model and retrains it: every series must start from the user's model
+    (not from the one the previous series retrained), and the user's model must stay as it was."""
+    import hashlib
+
+    ads = tmp_path / "ads"
+    ads.mkdir()
+    for name in ("ads-1.csv", "ads-2.csv"):
+        shutil.copy(ADS / name, ads / name)
+    models = tmp_path / "models"
+    forest = {"input_vector_size": 1, "train_conf": {"max_samples": 64, "contamination": 0.01,
+                                                      "model_name": "forest"}, "random_state": 0}
+    trained = write_config(tmp_path / "train.json", {
+        "file_name": str(ads / "ads-1.csv"), "anomaly_detection_alg": ["IsolationForest()"],
+        "anomaly_detection_conf": [forest | {"train_data": "resources/data/ads-1_train.csv"}]})
+    assert run_cli("-c", trained, "-f", "--models-dir", models, "--log-dir", tmp_path / "log").returncode == 0
+
+    def state():
+        return {p.relative_to(models).as_posix(): hashlib.sha1(p.read_bytes()).hexdigest()
+                for p in sorted(models.rglob("*")) if p.is_file()}
+
+    before = state()
+    assert before, "the training run saved no model"
+    retraining = write_config(tmp_path / "retrain.json", {
+        "file_name": str(ads / "ads-1.csv"), "anomaly_detection_alg": ["IsolationForest()"],
+        "anomaly_detection_conf": [forest | {"load_model_from": "forest", "retrain_interval": 1000,
+                                             "samples_for_retrain": 2000}]})
+    result = run_cli("--benchmark", "ads", "--corpus", ads, "-c", retraining, "--models-dir", models,
+                     "--log-dir", tmp_path / "log", "-v")
+    assert result.returncode == 0, result.stderr
+    assert state() == before
+    loaded = [line for line in result.stderr.splitlines() if "loaded model" in line]
+    assert len(loaded) == 2 and len({line.split("saved")[-1] for line in loaded}) == 1, loaded

@@ -27,9 +27,13 @@ def ratio(a: float, b: float) -> float | None:
 
 
 def f1(precision: float | None, recall: float | None) -> float | None:
-    if precision is None or recall is None:
+    """The harmonic mean; 0 when there was something to find and nothing was found (a detector
+    that never fires has no precision but an F1 of 0); None when there was nothing to find."""
+    if recall is None:
         return None
-    return round(2 * precision * recall / (precision + recall), 6) if precision + recall else 0.0
+    if precision is None or precision + recall == 0:
+        return 0.0
+    return round(2 * precision * recall / (precision + recall), 6)
 
 
 @dataclass

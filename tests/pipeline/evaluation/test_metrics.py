@@ -43,11 +43,11 @@ def test_a_detection_anywhere_in_a_window_finds_it_and_the_delay_counts_from_its
     assert figures["mean_delay_samples"] == 3.0 and figures["false_alarms"] == 1
 
 
-def test_no_detections_give_zero_recall_and_no_precision():
+def test_no_detections_give_zero_recall_no_precision_and_an_f1_of_zero():
     labels = bools("0100")
     figures = count_detections(np.zeros(4, dtype=bool), labels, spans_of_labels(labels)).figures()
     assert figures["sample"]["precision"] is None and figures["sample"]["recall"] == 0.0
-    assert figures["sample"]["f1"] is None and figures["mean_delay_samples"] is None
+    assert figures["sample"]["f1"] == 0.0 and figures["mean_delay_samples"] is None
 
 
 def test_counts_of_several_series_add_up_before_the_ratios():
@@ -57,3 +57,11 @@ def test_counts_of_several_series_add_up_before_the_ratios():
     assert isinstance(a + b, Counts)
     assert total["sample"]["precision"] == 0.5 and total["sample"]["recall"] == 0.5
     assert total["event"]["events"] == 2 and total["samples"] == 8
+
+
+def test_a_detector_that_never_fires_has_no_precision_but_an_f1_of_zero():
+    from pipeline.evaluation.metrics import f1
+
+    assert f1(None, 0.0) == 0.0      # labelled samples, no detection
+    assert f1(None, None) is None    # nothing labelled: nothing to score
+    assert f1(0.5, 0.5) == 0.5
