@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 import numpy as np
 from pydantic import Field
 
-from pipeline.detectors.base import MAX_WINDOW, Detector
+from pipeline.detectors.base import MAX_WINDOW, Detector, ParameterError
 from pipeline.records import OK_TEXT, UNDEFINED_TEXT, DetectorOutput, SampleBatch, Status
 from pipeline.sample_tail import SampleTail
 
@@ -112,6 +112,10 @@ class KNNConformal(Detector):
         self.warm_up = warm_up
         self.threshold = threshold
         self._gap = length if gap is None else gap
+        candidates = history - self._gap + 1  # earlier stretches a stretch is compared with
+        if candidates < k:  # it could never find its neighbours: it would never fire, silently
+            raise ParameterError("history", history, f"at least gap + k - 1 = {self._gap + k - 1} (gap {self._gap}, "
+                                 f"k {k}), so that {k} earlier stretch{'es' * (k > 1)} can be compared")
         self._values = SampleTail(history + length - 1)
         self._distances = SampleTail(calibration)
         self._novelty = SampleTail(quiet)

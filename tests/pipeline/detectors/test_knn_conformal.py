@@ -74,3 +74,15 @@ def test_a_peak_is_not_repeated_within_the_quiet_period():
     score = scores(KNNConformal(**PARAMS), x, [len(x)])[1]
     peak = int(np.argmax(score))
     assert score[peak + 1:peak + 40].max() <= 0.5 * score[peak]
+
+
+def test_a_history_too_short_to_hold_k_earlier_stretches_is_refused_in_the_config():
+    """(It would never fire, silently.)"""
+    from pathlib import Path
+
+    from pipeline.config import ConfigError, parse_config
+
+    raw = {"anomaly_detection_alg": ["KNNConformal()"],
+           "anomaly_detection_conf": [{"input_vector_size": 1, "history": 25, "gap": 20, "k": 7}]}
+    with pytest.raises(ConfigError, match=r"anomaly_detection_conf\[0\].history: expected at least gap \+ k - 1 = 26"):
+        parse_config(raw, Path("knn.json"))
