@@ -36,7 +36,11 @@ log = logging.getLogger(__name__)
 
 #: Keys every algorithm configuration may carry, whatever the algorithm.
 COMMON_KEYS = ("input_vector_size", "output", "output_conf", "visualization", "visualization_conf",
-               "filtering", "normalization", "normalization_conf", *FEATURE_KEYS)
+               "filtering", "normalization", "normalization_conf", "anomaly_likelihood", *FEATURE_KEYS)
+
+#: What ``anomaly_likelihood`` turns a detector's scores into (one kind so far).
+SCORE_POST_PROCESSING: Registry = Registry("score post-processing", {
+    "AnomalyLikelihood": "pipeline.score_likelihood:AnomalyLikelihood"})
 
 #: The longest feature vector a config may declare: a batch of 65,536 such samples is 512 MB.
 MAX_INPUT_VECTOR_SIZE = 1000
@@ -94,6 +98,7 @@ class DetectorConfig:
     time_filters: tuple[TimeOfDayFilter, ...] = ()
     features: FeatureSpec | None = None
     normalization: ComponentConfig | None = None
+    likelihood: ComponentConfig | None = None
 
     @property
     def algorithm(self) -> str:
@@ -262,6 +267,13 @@ def parse_detector(index: int, alg: Any, conf: Any, stream_filter: TimeOfDayFilt
             problems.append(f"{path}.normalization: expected one normalization, got {show(conf['normalization'])}")
 
     filters = [f for f in (stream_filter, parse_filter(conf.get("filtering"), f"{path}.filtering", problems)) if f]
+    likelihood = None
+    if conf.get("anomaly_likelihood") not in (None, False):
+        spec = conf["anomaly_likelihood"]
+        likelihood, errors = validate_component(
+            SCORE_POST_PROCESSING, "AnomalyLikelihood", {} if spec is True else spec,
+            f"{path}.anomaly_likelihood", f"{path}.anomaly_likelihood")
+        problems.extend(errors)
 
     outputs = parse_components(OUTPUTS, conf, "output", "output_conf", path, problems)
     if "output" not in conf:
@@ -279,7 +291,8 @@ def parse_detector(index: int, alg: Any, conf: Any, stream_filter: TimeOfDayFilt
         log.warning("%s.warning_stages%s", path, note)
     return DetectorConfig(index=index, detector=detector, input_vector_size=size,
                           outputs=tuple(outputs), visualizations=tuple(views),
-                          time_filters=tuple(filters), features=features, normalization=normalization)
+                          time_filters=tuple(filters), features=features, normalization=normalization,
+                          likelihood=likelihood)
 
 
 def parse_components(registry: Registry, conf: dict, names_key: str, confs_key: str, path: str,

@@ -18,6 +18,7 @@ from pipeline.features import FeatureBuilder, FeatureSpec
 from pipeline.normalization import Normalizer
 from pipeline.outputs.base import Output
 from pipeline.records import UNDEFINED_TEXT, ResultBatch, SampleBatch, Status, StatusTally
+from pipeline.score_likelihood import AnomalyLikelihood
 from pipeline.timefilter import TimeOfDayFilter
 
 
@@ -26,12 +27,14 @@ class StreamState:
     detector: Detector
     features: FeatureBuilder | None = None
     normalizer: Normalizer | None = None
+    likelihood: AnomalyLikelihood | None = None
 
 
 @dataclass
 class DetectorRun:
     """See the module docstring. ``topic`` binds the detector to one Kafka topic (None: every
-    stream, as in file runs); ``normalizer`` is a prototype copied per stream key."""
+    stream, as in file runs); ``normalizer`` and ``likelihood`` (the anomaly likelihood that replaces
+    the score, config key ``anomaly_likelihood``) are prototypes copied per stream key."""
 
     index: int
     detector: Detector
@@ -42,6 +45,7 @@ class DetectorRun:
     context: DetectorContext | None = None
     features: FeatureSpec | None = None
     normalizer: Normalizer | None = None
+    likelihood: AnomalyLikelihood | None = None
     tally: StatusTally = field(default_factory=StatusTally)
     filtered: int = 0
     states: dict[tuple[str, str], StreamState] = field(default_factory=dict)
@@ -81,7 +85,10 @@ class DetectorRun:
             if self.normalizer is not None:
                 normalizer = type(self.normalizer)(**self.normalizer.params())
             features = FeatureBuilder(self.features) if self.features is not None else None
-            state = self.states[state_key] = StreamState(detector, features, normalizer)
+            likelihood = None
+            if self.likelihood is not None:  # a prototype: each stream key learns its own score level
+                likelihood = type(self.likelihood)(**self.likelihood.params())
+            state = self.states[state_key] = StreamState(detector, features, normalizer, likelihood)
         return state
 
     def process(self, samples: SampleBatch) -> ResultBatch:
@@ -123,6 +130,8 @@ class DetectorRun:
                 for raw_col in range(samples.values.shape[1]):
                     if raw_col in cols:
                         suggested[defined, raw_col] = out.suggested_value[:, cols.index(raw_col)]
+        if state.likelihood is not None:  # the status stays the detector's; the score becomes calibrated
+            score = state.likelihood(np.asarray(score, dtype=np.float64))
         if state.normalizer is not None:
             normalized = state.normalizer.suggest(samples.values, self.status_codes[status_idx] == Status.ERROR)
             suggested = normalized if suggested is None else np.where(np.isnan(suggested), normalized, suggested)

@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import Sequence
 
-from pipeline.config import ConfigError, RunConfig, resolve_data_path
+from pipeline.config import SCORE_POST_PROCESSING, ConfigError, RunConfig, resolve_data_path
 from pipeline.consumers.base import SourceError
 from pipeline.consumers.file import FileConsumer, concat_batches
 from pipeline.consumers.input_file import InputRefused
@@ -71,7 +71,8 @@ class RunSetup:
             DetectorRun(index=dc.index, detector=dc.detector.build(DETECTORS),
                         outputs=[o.build(OUTPUTS) for o in dc.outputs], time_filters=dc.time_filters,
                         label=f"{dc.index}: {dc.algorithm}", features=dc.features,
-                        normalizer=dc.normalization.build(NORMALIZERS) if dc.normalization else None)
+                        normalizer=dc.normalization.build(NORMALIZERS) if dc.normalization else None,
+                        likelihood=dc.likelihood.build(SCORE_POST_PROCESSING) if dc.likelihood else None)
             for dc in config.detectors]
         topics = detector_topics_of(config) if mode.reads_kafka else []
         for run, topic in zip(self.runs, topics):

@@ -15,14 +15,18 @@ result does not depend on how the stream is cut into calls.
 from __future__ import annotations
 
 import math
+from typing import Annotated
 
 import numpy as np
+from pydantic import Field
+
+from pipeline.parameters import Configurable
 
 #: NAB's HTM detector: log(1.0000000001 - L) / log(1 - 0.9999999999)
 _LOG_EPS = 1e-10
 
 
-class AnomalyLikelihood:
+class AnomalyLikelihood(Configurable):
     """Anomaly likelihood of a stream of raw scores, one call per batch.
 
     Parameters
@@ -49,14 +53,24 @@ class AnomalyLikelihood:
     (0.5, True, True)
     """
 
-    def __init__(self, long_window: int = 8640, short_window: int = 10, learning: int = 300,
-                 min_std: float = math.sqrt(0.0003), log_scale: bool = False):
+    def __init__(
+        self,
+        long_window: Annotated[int, Field(ge=2, le=10_000_000, description=(
+            "short means describing the normal level, in samples"))] = 8640,
+        short_window: Annotated[int, Field(ge=1, le=10_000_000, description="raw scores averaged, in samples")] = 10,
+        learning: Annotated[int, Field(ge=2, le=10_000_000, description=(
+            "short means needed before the first likelihood (0.5 until then)"))] = 300,
+        min_std: Annotated[float, Field(ge=0, description="floor of the short means' standard deviation")
+                           ] = math.sqrt(0.0003),
+        log_scale: Annotated[bool, Field(description="log(1 - L) / log(1e-10) instead of L")] = False,
+    ):
         if long_window < 2 or short_window < 1 or learning < 2 or min_std < 0:
             raise ValueError(f"AnomalyLikelihood: long_window {long_window} (>= 2), short_window "
                              f"{short_window} (>= 1), learning {learning} (>= 2), min_std {min_std} (>= 0)")
         self.long_window = long_window
         self.short_window = short_window
-        self.learning = min(learning, long_window)
+        self.learning = learning
+        self._learning = min(learning, long_window)
         self.min_std = min_std
         self.log_scale = log_scale
         self._short = np.zeros(short_window)
@@ -71,7 +85,7 @@ class AnomalyLikelihood:
         scores = np.ascontiguousarray(scores, dtype=np.float64)
         out = np.empty(len(scores))
         if len(scores):
-            likelihood_steps(scores, self._short, self._long, self._ints, self._floats, self.learning,
+            likelihood_steps(scores, self._short, self._long, self._ints, self._floats, self._learning,
                              self.min_std ** 2, out)
         if self.log_scale:
             out = np.clip(np.log(1.0 + _LOG_EPS - out) / math.log(_LOG_EPS), 0.0, 1.0)
