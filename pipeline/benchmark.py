@@ -23,7 +23,7 @@ import signal
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -111,6 +111,10 @@ class BenchmarkRun:
     detectors: list[DetectorInfo]
     samples: int = 0
     rejected: int = 0
+    #: series with rejected rows, and how many: their rows no longer line up with the data file's
+    rejected_in: dict[str, int] = field(default_factory=dict)
+    #: series that gave no sample at all (empty files): the report says so
+    empty: list[str] = field(default_factory=list)
     wall_s: float = 0.0
     stopped_by: int | None = None
 
@@ -150,8 +154,9 @@ def run_series(config: RunConfig, corpus: Corpus, collector: EvaluationCollector
             run.samples += engine.stats.samples
             run.rejected += engine.stats.rejected
             if engine.stats.rejected:
-                log.warning("%s: %d rows rejected; its rows no longer match the data file's", name,
-                            engine.stats.rejected)
+                run.rejected_in[name] = engine.stats.rejected
+            if not engine.stats.samples:
+                run.empty.append(name)
             bar.done(name, engine.stats.samples)
             if signals.received is not None:
                 run.stopped_by = signals.received
@@ -201,13 +206,21 @@ def run_benchmark(config: RunConfig, kind: str, corpus_dir: Path, log_dir: Path 
     report = evaluate_benchmark(corpus, run)
     report["config"] = str(config.source)
     print(benchmark_text(report, config.name), file=sys.stderr)
+    for name in run.empty:
+        print(f"note: {name}: no samples (an empty series); it is not in the scores", file=sys.stderr)
     problems = []
     if out_dir is not None:
         out_dir = Path(out_dir)
         try:
             if kind == "nab":
-                for folder in write_nab_results(out_dir, config.name, run.collector, run.detectors, corpus.windows):
+                for folder in write_nab_results(out_dir, config.name, run.collector, run.detectors, corpus.windows,
+                                                skip=run.rejected_in):
                     print(f"NAB result files: {folder}", file=sys.stderr)
+                for name, count in run.rejected_in.items():
+                    # NAB's scorer matches a result file's rows to the data file's by position
+                    rows = f"{count:,} row{'s' * (count != 1)}"
+                    print(f"note: {name}: {rows} rejected (see the dead letters), so its NAB result file is not "
+                          "written: its rows would not line up with the data file's", file=sys.stderr)
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as err:
             problems.append(f"cannot write the result files: {err}")

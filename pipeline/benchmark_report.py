@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Collection, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -77,13 +77,17 @@ def nab_timestamps(time_s: np.ndarray) -> np.ndarray:
 
 
 def write_nab_results(out_dir: Path, config_name: str, collector: EvaluationCollector,
-                      detectors: Sequence[DetectorInfo], windows: Mapping[str, np.ndarray]) -> list[Path]:
-    """One NAB result file per detector and series (scores aligned by the detector's delay)."""
+                      detectors: Sequence[DetectorInfo], windows: Mapping[str, np.ndarray],
+                      skip: Collection[str] = ()) -> list[Path]:
+    """One NAB result file per detector and series (scores aligned by the detector's delay), except
+    for the series in ``skip`` (rows were rejected: the file's rows would not line up)."""
     folders = []
     for info in detectors:
         name = detector_folder_name(config_name, info)
         folder = Path(out_dir) / name
         for judged in judged_series(collector, info, windows):
+            if judged.name in skip:
+                continue
             category, file_name = Path(judged.name).parent, Path(judged.name).name
             path = folder / category / f"{name}_{file_name}"
             path.parent.mkdir(parents=True, exist_ok=True)

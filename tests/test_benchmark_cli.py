@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -140,3 +141,24 @@ def test_a_benchmark_never_changes_the_users_model_and_each_series_starts_from_i
     assert state() == before
     loaded = [line for line in result.stderr.splitlines() if "loaded model" in line]
     assert len(loaded) == 2 and len({line.split("saved")[-1] for line in loaded}) == 1, loaded
+
+
+def test_a_series_with_rejected_rows_gets_no_misaligned_result_file_and_an_empty_series_a_note(tmp_path, small_nab):
+    damaged = small_nab / "data" / SERIES[1]
+    lines = damaged.read_text().splitlines(keepends=True)
+    damaged.write_text("".join(lines[:500] + ["2014-02-20 00:00:00,not a number\n"] + lines[500:]))
+    empty = small_nab / "data" / "artificialNoAnomaly" / "empty.csv"
+    empty.parent.mkdir(parents=True)
+    empty.write_text("timestamp,value\n")
+    windows = json.loads((small_nab / "labels" / "combined_windows.json").read_text())
+    (small_nab / "labels" / "combined_windows.json").write_text(json.dumps(
+        windows | {"artificialNoAnomaly/empty.csv": []}))
+    out = tmp_path / "out"
+    result = run_cli("--benchmark", "nab", "--corpus", small_nab, "-c", welford(tmp_path, str(small_nab / "data" /
+                     SERIES[0])), "--log-dir", tmp_path / "log", "--eval-out", out)
+    assert result.returncode == 0, result.stderr
+    assert (f"note: {SERIES[1]}: 1 row rejected (see the dead letters), so its NAB result file is not "
+            "written") in result.stderr
+    assert "note: artificialNoAnomaly/empty.csv: no samples (an empty series); it is not in the scores" in result.stderr
+    written = sorted(p.name for p in (out / "welford-0-welford").rglob("*.csv"))
+    assert written == sorted(f"welford-0-welford_{Path(n).name}" for n in (SERIES[0], SERIES[2]))
