@@ -21,22 +21,26 @@ class KNNConformal(Detector):
 
     After KNN CAD (Burnaev & Ishimtsev, 2016) and the spatial rule of Numenta's NAB detector:
 
-    1. The *embedding* of sample t is the stretch ``x[t - length + 1 .. t]``. Its distance to the
-       past is the RMS distance to its ``k`` nearest neighbours among the embeddings ending
-       ``gap`` to ``history`` samples earlier (so a shape seen yesterday is familiar, a level
-       shift, a spike or a broken rhythm is not).
+    1. The *embedding* of sample t is the stretch ``x[t - length + 1 .. t]`` (every value of each
+       vector: put features of different scales on one scale with ``normalization``). Its
+       distance to the past is the RMS distance to its ``k`` nearest neighbours among the
+       embeddings ending ``gap`` to ``history`` samples earlier (so a shape seen yesterday is
+       familiar, a level shift, a spike or a broken rhythm is not).
     2. That distance is ranked against the distances of the ``calibration`` samples before it:
        ``novelty = rank_weight * (fraction below) + (1 - rank_weight) * d / (d + max)``, which
        keeps ranking distances beyond everything seen.
-    3. A value outside the range of every earlier value by more than ``spatial_tolerance`` times
-       that range has novelty 1 (omit the tolerance to switch this off).
+    3. A value outside the range of every earlier value (of its feature) by more than
+       ``spatial_tolerance`` times that range has novelty 1 (omit the tolerance to switch this off).
     4. NAB counts one detection per anomaly and charges every extra one: a novelty that does
        not exceed every novelty of the ``quiet`` samples before it is multiplied by
        ``quiet_factor``. The result is the ``score``.
 
     The first ``warm_up`` samples are undefined (score 0). ``score >= threshold`` is an error.
-    Cost: ``history * length`` multiply-adds a sample (about 20 us at the defaults, numba).
-    Memory: ``history + length + calibration + quiet`` floats.
+    A sample holding NaN or inf is undefined (score 0) and changes no state: it enters neither
+    the range nor the calibration, no stretch holding it is a neighbour, and a stretch holding it
+    has no distance (NaN, novelty 0; the range rule still applies to its finite samples).
+    Cost: ``history * length * d`` multiply-adds a sample of d values (about 20 us at the
+    defaults and d = 1, numba). Memory: ``(history + length) * d + calibration + quiet`` floats.
 
     Parameters
     ----------
@@ -120,21 +124,23 @@ class KNNConformal(Detector):
         self._distances = SampleTail(calibration)
         self._novelty = SampleTail(quiet)
         self._seen = 0
-        self._low = np.inf
+        self._low = np.inf  # per feature once the first batch has come
         self._high = -np.inf
 
-    def _spatial(self, x: np.ndarray, position: np.ndarray) -> np.ndarray:
-        """True where a value leaves the range of every value before it by the tolerance."""
-        high = np.maximum.accumulate(np.concatenate([[self._high], x]))
-        low = np.minimum.accumulate(np.concatenate([[self._low], x]))
-        self._high, self._low = float(high[-1]), float(low[-1])
+    def _spatial(self, x: np.ndarray, finite: np.ndarray, position: np.ndarray) -> np.ndarray:
+        """True where a finite value leaves the range of every finite value of its feature before it
+        by the tolerance. ``x`` is float64[n, d], ``finite`` its finite cells."""
+        known = np.where(finite, x, np.nan)  # fmax/fmin skip NaN: a bad value leaves the range alone
+        high = np.fmax.accumulate(np.concatenate([np.broadcast_to(self._high, (1, x.shape[1])), known]))
+        low = np.fmin.accumulate(np.concatenate([np.broadcast_to(self._low, (1, x.shape[1])), known]))
+        self._high, self._low = high[-1].copy(), low[-1].copy()
         if self.spatial_tolerance is None:
             return np.zeros(len(x), dtype=bool)
         high, low = high[:-1], low[:-1]
         with np.errstate(invalid="ignore"):  # inf - inf before the first value
             margin = self.spatial_tolerance * (high - low)
-            outside = (x > high + margin) | (x < low - margin)
-        return outside & (position >= 1)
+            outside = finite & ((x > high + margin) | (x < low - margin))
+        return outside.any(axis=1) & (position >= 1)
 
     def update(self, samples: SampleBatch) -> DetectorOutput:
         from pipeline.kernels.knn_conformal import (  # numba loads on first use
@@ -143,16 +149,17 @@ class KNNConformal(Detector):
             quiet_after_peaks,
         )
 
-        x = samples.values[:, 0].astype(np.float64)
+        x = np.asarray(samples.values, dtype=np.float64)
         count = len(x)
+        finite = np.isfinite(x)
         position = np.arange(self._seen, self._seen + count)
         values = self._values.extend(x)
         distance = neighbour_distances(values, len(values) - count, self.length, self.history, self.k, self._gap)
         distances = self._distances.extend(distance)
         novelty = conformal_scores(distances, len(distances) - count, self.calibration, self.rank_weight,
                                    MIN_CALIBRATION)
-        novelty[self._spatial(x, position)] = 1.0
-        undefined = position < self.warm_up
+        novelty[self._spatial(x, finite, position)] = 1.0
+        undefined = (position < self.warm_up) | ~finite.all(axis=1)
         novelty[undefined] = 0.0
         novelties = self._novelty.extend(novelty)
         score = quiet_after_peaks(novelties, len(novelties) - count, self.quiet, self.quiet_factor)

@@ -13,56 +13,75 @@ from numba import njit
 
 
 @njit(cache=True)
+def _finite(x, lo, hi):
+    """True when every value of rows ``lo`` to ``hi - 1`` of ``x`` is finite."""
+    for j in range(lo, hi):
+        for f in range(x.shape[1]):
+            if not math.isfinite(x[j, f]):
+                return False
+    return True
+
+
+@njit(cache=True)
 def neighbour_distances(x, start, length, history, k, gap):
     """RMS distance from the embedding ending at each ``j >= start`` to its ``k`` nearest neighbours.
 
-    The embedding ending at j is ``x[j - length + 1:j + 1]``; its candidates are the embeddings
-    ending at ``j - history`` to ``j - gap`` (those that exist). NaN with fewer than ``k``.
+    ``x`` is float64[n, d]; the embedding ending at j is ``x[j - length + 1:j + 1]`` (all d values
+    of each sample); its candidates are the embeddings ending at ``j - history`` to ``j - gap``
+    (those that exist). A candidate holding a non-finite value is never a neighbour. NaN with
+    fewer than ``k`` neighbours or when the embedding itself holds a non-finite value.
     """
     out = np.full(len(x) - start, np.nan)
     best = np.empty(k)
+    dim = x.shape[1]
     for j in range(start, len(x)):
         lo = max(length - 1, j - history)
         hi = j - gap
-        if hi - lo + 1 < k:
+        if hi - lo + 1 < k or not _finite(x, j - length + 1, j + 1):
             continue
         best[:] = np.inf
         for s in range(lo, hi + 1):
             d = 0.0
             for i in range(length):
-                e = x[j - i] - x[s - i]
-                d += e * e
+                if dim == 1:  # the common case, kept as fast as a 1-D loop
+                    e = x[j - i, 0] - x[s - i, 0]
+                    d += e * e
+                else:
+                    for f in range(dim):
+                        e = x[j - i, f] - x[s - i, f]
+                        d += e * e
                 if d >= best[k - 1]:
                     break
-            if d < best[k - 1]:
+            if d < best[k - 1]:  # false for a NaN (a candidate holding NaN or inf - inf)
                 m = k - 1
                 while m > 0 and best[m - 1] > d:
                     best[m] = best[m - 1]
                     m -= 1
                 best[m] = d
-        out[j - start] = math.sqrt(best.sum() / (k * length))
+        if best[k - 1] < np.inf:
+            out[j - start] = math.sqrt(best.sum() / (k * length * dim))
     return out
 
 
 @njit(cache=True)
 def conformal_scores(ncm, start, calibration, rank_weight, min_count):
-    """Novelty of each ``ncm[j]``, ``j >= start``, against the (non-NaN) ones of the ``calibration`` before.
+    """Novelty of each ``ncm[j]``, ``j >= start``, against the finite ones of the ``calibration`` before.
 
     ``rank_weight * rank + (1 - rank_weight) * ncm / (ncm + max)``, where rank is the fraction of
     the calibration values below it and max their largest; 0 with fewer than ``min_count`` of
-    them or for a NaN.
+    them or for a non-finite ``ncm[j]``.
     """
     out = np.zeros(len(ncm) - start)
     for j in range(start, len(ncm)):
         v = ncm[j]
-        if math.isnan(v):
+        if not math.isfinite(v):
             continue
         below = 0
         count = 0
         top = 0.0
         for s in range(max(0, j - calibration), j):
             c = ncm[s]
-            if not math.isnan(c):
+            if math.isfinite(c):
                 count += 1
                 if c < v:
                     below += 1
