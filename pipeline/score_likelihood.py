@@ -10,7 +10,9 @@ upper tail; with ``log_scale`` it is spread as NAB's HTM detector does,
 ``log(1 - L) / log(1e-10)``, so that 0.99, 0.9999 and 0.999999 are evenly spaced.
 
 Causal (sample t uses scores up to t), and the state is carried between calls exactly, so the
-result does not depend on how the stream is cut into calls.
+result does not depend on how the stream is cut into calls. A NaN or infinite raw score (a
+detector with nothing to say) is not learnt: its likelihood is 0.5, the value of "unknown" (not
+the previous likelihood, which would repeat an alarm), and the windows count finite scores only.
 """
 from __future__ import annotations
 
@@ -42,6 +44,8 @@ class AnomalyLikelihood(Configurable):
         whose raw score never moved does not call the first small change certain.
     log_scale : bool
         Return ``log(1 - L) / log(1e-10)`` (in [0, 1]) instead of ``L``.
+
+    A non-finite raw score gets 0.5 and changes nothing; the windows count finite scores.
 
     Examples
     --------
@@ -79,7 +83,7 @@ class AnomalyLikelihood(Configurable):
         self._floats = np.zeros(3)
 
     def __call__(self, scores: np.ndarray) -> np.ndarray:
-        """The likelihood of each raw score (float64, same length), learning them in order."""
+        """The likelihood of each raw score (float64, same length), learning the finite ones in order."""
         from pipeline.kernels.likelihood import likelihood_steps  # numba loads on first use
 
         scores = np.ascontiguousarray(scores, dtype=np.float64)

@@ -2,8 +2,9 @@
 
 Each step reads the state the one before left (two ring buffers and their running sums), so the
 loop is sequential; carried exactly between calls, it gives the same floats however a stream is
-cut into calls. The running sums are recomputed from the ring every ``long_window`` samples (at
-absolute positions), so rounding from adding and removing never accumulates.
+cut into calls. The running sums are recomputed from the ring every ``long_window`` learnt scores
+(counted from the start), so rounding from adding and removing never accumulates. A non-finite
+score is not learnt: its likelihood is 0.5 and the state is left as it was.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import math
 
 from numba import njit
 
-#: ``ints``: seen, short ring position, long ring position, long ring fill
+#: ``ints``: scores learnt, short ring position, long ring position, long ring fill
 #: ``floats``: sum of the short ring, sum and sum of squares of the long ring
 SEEN, SHORT_POS, LONG_POS, LONG_FILL = 0, 1, 2, 3
 SHORT_SUM, LONG_SUM, LONG_SQ = 0, 1, 2
@@ -24,10 +25,14 @@ def likelihood_steps(scores, short_ring, long_ring, ints, floats, learning, min_
     ``short_ring`` holds the last ``len(short_ring)`` raw scores, ``long_ring`` the last
     ``len(long_ring)`` short averages; the likelihood of sample t compares the short average
     ending at t with the mean and variance of the averages before t (0.5 while fewer than
-    ``learning`` are known).
+    ``learning`` are known). A NaN or infinite score is skipped: its likelihood is 0.5 (unknown)
+    and it enters neither ring, so the windows count finite scores.
     """
     short, long = len(short_ring), len(long_ring)
     for i in range(len(scores)):
+        if not math.isfinite(scores[i]):
+            out[i] = 0.5
+            continue
         seen = ints[SEEN]
         p = ints[SHORT_POS]
         floats[SHORT_SUM] += scores[i] - short_ring[p]

@@ -69,3 +69,24 @@ def test_a_burst_of_high_scores_after_quiet_ones_is_likely_anomalous_and_log_sca
 def test_invalid_windows_are_refused_with_their_values():
     with pytest.raises(ValueError, match="short_window 0"):
         AnomalyLikelihood(short_window=0)
+
+
+@pytest.mark.parametrize("seed", [2, 3])
+def test_nan_and_inf_scores_get_one_half_and_leave_the_following_likelihoods_as_if_they_were_absent(seed):
+    rng = np.random.default_rng(seed)
+    scores = rng.uniform(0, 0.3, 3000)
+    scores[rng.choice(3000, 30)] = 1.0
+    bad = rng.choice(np.arange(100, 3000), 40, replace=False)
+    scores[bad] = rng.choice([np.nan, np.inf, -np.inf], len(bad))
+    scores[2000:2005] = np.nan
+    params = dict(long_window=500, short_window=7, learning=50, min_std=0.01)
+    whole = AnomalyLikelihood(**params)(scores)
+    finite = np.isfinite(scores)
+    assert np.isfinite(whole).all() and (whole[~finite] == 0.5).all()
+    np.testing.assert_allclose(whole[finite], reference(scores[finite], **params), atol=1e-9)
+    cuts = []
+    while sum(cuts) < len(scores):
+        cuts.append(int(min(len(scores) - sum(cuts), rng.integers(1, 400))))
+    assert np.array_equal(in_batches(AnomalyLikelihood(**params), scores, cuts), whole)
+    logged = AnomalyLikelihood(**params, log_scale=True)(scores)
+    assert np.isfinite(logged).all()
