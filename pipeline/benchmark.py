@@ -119,16 +119,26 @@ class BenchmarkRun:
     stopped_by: int | None = None
 
 
-def series_models(models_dir: Path, scratch: Path, index: int) -> Path:
-    """A models folder of the series' own: a copy of the user's models (what a config's
-    ``load_model_from`` names may be in it, a Combination member's too), so that a series starts
-    from the user's model, not from one a previous series retrained, and a retrain saves there,
-    never over the user's model."""
+def loaded_model_names(params: object) -> set[str]:
+    """The ``load_model_from`` names in a detector's parameters, a Combination member's included
+    (a name without ``/`` is a folder of the models folder; a path is read where it lies)."""
+    if isinstance(params, dict):
+        names = {v for k, v in params.items() if k == "load_model_from" and isinstance(v, str) and "/" not in v}
+        return names.union(*(loaded_model_names(v) for v in params.values()))
+    if isinstance(params, (list, tuple)):
+        return set().union(*(loaded_model_names(v) for v in params))
+    return set()
+
+
+def series_models(models_dir: Path, names: set[str], scratch: Path, index: int) -> Path:
+    """A models folder of the series' own, holding a copy of each user's model the config loads
+    (``names``), so that a series starts from the user's model, not from one a previous series
+    retrained, and a retrain saves there, never over the user's model."""
     folder = scratch / f"series-{index}"
-    if Path(models_dir).is_dir():
-        shutil.copytree(models_dir, folder)
-    else:
-        folder.mkdir()
+    folder.mkdir()
+    for name in names:
+        if (Path(models_dir) / name).is_dir():
+            shutil.copytree(Path(models_dir) / name, folder / name)
     return folder
 
 
@@ -138,11 +148,12 @@ def run_series(config: RunConfig, corpus: Corpus, collector: EvaluationCollector
     user's models (in ``scratch``); stop early on a signal."""
     started = time.monotonic()
     run = BenchmarkRun(collector, [])
+    loads = loaded_model_names([dict(d.detector.params) for d in config.detectors])
     bar = SeriesProgress(len(corpus.series), progress)
     try:
         for index, (name, path) in enumerate(corpus.series.items()):
             collector.series_name = name
-            own_models = series_models(models_dir, scratch, index)
+            own_models = series_models(models_dir, loads, scratch, index)
             with RunSetup(series_config(config, path), log_dir, RunMode.FILE, own_models) as setup:
                 if not run.detectors:
                     run.detectors = [DetectorInfo(r.index, r.label, int(getattr(r.detector, "delay", 0)))

@@ -162,3 +162,11 @@ def test_a_series_with_rejected_rows_gets_no_misaligned_result_file_and_an_empty
     assert "note: artificialNoAnomaly/empty.csv: no samples (an empty series); it is not in the scores" in result.stderr
     written = sorted(p.name for p in (out / "welford-0-welford").rglob("*.csv"))
     assert written == sorted(f"welford-0-welford_{Path(n).name}" for n in (SERIES[0], SERIES[2]))
+
+
+def test_the_models_a_config_loads_are_found_in_combination_members_too():
+    from pipeline.benchmark import loaded_model_names
+
+    params = [{"load_model_from": "forest"},
+              {"anomaly_algorithms_configurations": [{"load_model_from": "pca"}, {"load_model_from": "x/model"}]}]
+    assert loaded_model_names(params) == {"forest", "pca"}
